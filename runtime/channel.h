@@ -1,0 +1,58 @@
+/* channel.h: messages between the master and one child, one per datagram
+ * on a SOCK_SEQPACKET socketpair. Fixed little-endian layout; the decoder
+ * trusts nothing it reads. */
+#ifndef TINE_CHANNEL_H
+#define TINE_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum channel_type {
+    /* child -> master */
+    MSG_READY = 1,          /* loaded, ChildStart done, accepting */
+    MSG_HEARTBEAT,          /* alive; carries counts */
+    MSG_SHUTDOWN_SERVER,    /* tine.shutdown() */
+    MSG_RECYCLE_ME,         /* tine.recycle() or MaxServerLifeTimes reached */
+    MSG_STOPPING,           /* stopping on its own (TERM/INT to the child) */
+    MSG_FAILED,             /* could not start; text holds the error */
+    /* master -> child */
+    MSG_PAUSE = 16,         /* stop accepting */
+    MSG_RESUME,             /* accept again */
+    MSG_STOP,               /* stop gracefully */
+    MSG_TYPE_END
+};
+
+#define CHANNEL_HEADER_SIZE 24
+#define CHANNEL_TEXT_MAX 1000
+#define CHANNEL_MSG_MAX (CHANNEL_HEADER_SIZE + CHANNEL_TEXT_MAX)
+
+struct channel_msg {
+    enum channel_type type;
+    uint32_t conns;        /* open connections */
+    uint64_t accepted;     /* connections accepted since start */
+    uint32_t lua_kb;       /* Lua heap in KiB */
+    uint32_t text_len;     /* MSG_FAILED only */
+    char text[CHANNEL_TEXT_MAX + 1];
+};
+
+/* Encode m into buf (CHANNEL_MSG_MAX bytes); returns the datagram length. */
+size_t channel_encode(const struct channel_msg *m, unsigned char *buf);
+
+/* Decode one datagram; 0, or -1 if it is not a well-formed message. */
+int channel_decode(const unsigned char *buf, size_t len,
+                   struct channel_msg *out);
+
+/* The name of a message type, for the log. */
+const char *channel_type_name(enum channel_type type);
+
+/* Send m on fd without blocking; 0, or -1 with errno. */
+int channel_send(int fd, const struct channel_msg *m);
+
+/* Send a message with no payload. */
+int channel_send_type(int fd, enum channel_type type);
+
+/* Receive one message: 1 got one, 0 nothing waiting, -1 the peer is gone
+ * or the socket failed, -2 a malformed datagram arrived. */
+int channel_recv(int fd, struct channel_msg *out);
+
+#endif

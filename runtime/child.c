@@ -1,0 +1,374 @@
+/* child.c: the child's life. It serves clients on its own event loop and
+ * tells the master what it needs to know over the channel; connection
+ * counts go to its scoreboard slot instead of messages. */
+#include "child.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "channel.h"
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+#include "lua_host.h"
+#include "scoreboard.h"
+
+#define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
+#define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
+
+struct child_listener {
+    struct child *ch;
+    struct event *ev;
+    int port;
+};
+
+struct child {
+    struct event_base *base;
+    const struct settings *s;
+    struct lua_host *host;
+    struct scoreboard_slot *slot;
+    struct access_list allow, deny;
+    int channel_fd;
+    struct event *channel_ev, *heartbeat_ev, *accept_retry_ev;
+    int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */
+    struct event *signal_ev;
+    struct child_listener *listeners;
+    int nlisteners;
+    struct conn *conns;
+    long nconns;
+    unsigned long accepted, next_id;
+    int accepting;          /* listeners' events are added */
+    int paused_by_master;   /* PAUSE message or USR1 */
+    int paused_by_script;   /* tine.pause() */
+    int accept_backoff;     /* out of descriptors: retrying on a timer */
+    int lifetime_done;      /* MaxServerLifeTimes reached */
+    int stopping;           /* draining before exit */
+    int finished;           /* ChildStop has run; the loop is ending */
+    int recycle_asked, shutdown_asked;
+    int exit_code;
+    double last_accept_warning;
+};
+
+struct lua_host *child_host(struct child *ch) { return ch->host; }
+struct event_base *child_base(struct child *ch) { return ch->base; }
+const struct settings *child_settings(struct child *ch) { return ch->s; }
+long child_connections(struct child *ch) { return ch->nconns; }
+
+/* Accept exactly while nothing holds accepting back; MaxSessionPerServer
+ * is never exceeded because this runs after every accept. */
+static void update_accepting(struct child *ch)
+{
+    long limit = ch->s->max_session_per_server;
+    int want = !ch->stopping && !ch->paused_by_master &&
+               !ch->paused_by_script && !ch->accept_backoff &&
+               !ch->lifetime_done && !(limit > 0 && ch->nconns >= limit);
+    if (want == ch->accepting) return;
+    for (int i = 0; i < ch->nlisteners; i++) {
+        if (want)
+            event_add(ch->listeners[i].ev, NULL);
+        else
+            event_del(ch->listeners[i].ev);
+    }
+    ch->accepting = want;
+}
+
+/* End the loop once a stopping child has no connection left. */
+static void maybe_finish(struct child *ch)
+{
+    char err[4096];
+    if (!ch->stopping || ch->nconns > 0 || ch->finished) return;
+    ch->finished = 1;
+    if (host_call_hook(ch->host, CB_CHILD_STOP, err, sizeof(err)) < 0)
+        log_error("ChildStop failed: %s", err);
+    event_base_loopbreak(ch->base);
+}
+
+static void begin_stop(struct child *ch)
+{
+    if (ch->stopping) return;
+    ch->stopping = 1;
+    update_accepting(ch);
+    log_debug("child stopping with %ld connection(s) open", ch->nconns);
+    maybe_finish(ch);
+}
+
+/* Out of descriptors or memory: stop accepting for a moment instead of
+ * spinning on a listener that stays readable. Warn at most every 10 s. */
+static void accept_pause(struct child *ch, int err)
+{
+    double now = clock_now();
+    if (now - ch->last_accept_warning >= 10) {
+        log_warn("accept() failed: %s; accepting again in %.1f s",
+                 strerror(err), ACCEPT_RETRY_SECONDS);
+        ch->last_accept_warning = now;
+    }
+    ch->accept_backoff = 1;
+    update_accepting(ch);
+    struct timeval tv = {0, (suseconds_t)(ACCEPT_RETRY_SECONDS * 1e6)};
+    evtimer_add(ch->accept_retry_ev, &tv);
+}
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    (void)fd;
+    (void)what;
+    ch->accept_backoff = 0;
+    update_accepting(ch);
+}
+
+static void on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    struct child_listener *l = arg;
+    struct child *ch = l->ch;
+    (void)what;
+    for (int i = 0; i < ACCEPT_BATCH && ch->accepting; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        memset(&ss, 0, sizeof(ss));
+        int cfd = accept4(fd, (struct sockaddr *)&ss, &len,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM)
+                accept_pause(ch, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warn("accept() failed: %s", strerror(errno));
+            return;
+        }
+        if (!access_permits(&ch->allow, &ch->deny, (struct sockaddr *)&ss)) {
+            log_debug("refused a peer by Allow/Deny");
+            close(cfd);
+            continue;
+        }
+        conn_open(ch, cfd, (struct sockaddr *)&ss, l->port);
+    }
+}
+
+static void publish_counts(struct child *ch)
+{
+    if (!ch->slot) return;
+    ch->slot->conns = ch->nconns;
+    ch->slot->accepted = ch->accepted;
+}
+
+void child_conn_opened(struct child *ch, struct conn *c)
+{
+    c->id = ++ch->next_id;
+    c->next = ch->conns;
+    if (ch->conns) ch->conns->prev = c;
+    ch->conns = c;
+    ch->nconns++;
+    ch->accepted++;
+    if (ch->slot) ch->slot->idle_since = 0;
+    publish_counts(ch);
+    long lifetimes = ch->s->max_server_life_times;
+    if (lifetimes > 0 && ch->accepted >= (unsigned long)lifetimes &&
+        !ch->lifetime_done) {
+        ch->lifetime_done = 1;
+        log_info("child reached MaxServerLifeTimes (%ld): recycling",
+                 lifetimes);
+        child_request_recycle(ch);
+    }
+    update_accepting(ch);
+}
+
+void child_conn_closed(struct child *ch, struct conn *c)
+{
+    if (c->prev) c->prev->next = c->next;
+    else ch->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    ch->nconns--;
+    if (ch->slot && ch->nconns == 0) ch->slot->idle_since = clock_now();
+    publish_counts(ch);
+    update_accepting(ch);
+    maybe_finish(ch);
+}
+
+void child_request_shutdown(struct child *ch)
+{
+    if (ch->shutdown_asked) return;
+    ch->shutdown_asked = 1;
+    log_info("script asked the server to shut down");
+    channel_send_type(ch->channel_fd, MSG_SHUTDOWN_SERVER);
+}
+
+void child_request_recycle(struct child *ch)
+{
+    if (ch->recycle_asked) return;
+    ch->recycle_asked = 1;
+    channel_send_type(ch->channel_fd, MSG_RECYCLE_ME);
+}
+
+void child_set_script_paused(struct child *ch, int paused)
+{
+    ch->paused_by_script = paused;
+    update_accepting(ch);
+}
+
+static void on_channel(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    struct channel_msg m;
+    (void)what;
+    for (;;) {
+        int r = channel_recv(fd, &m);
+        if (r == 0) return;
+        if (r == -1) {  /* the master is gone: never outlive it */
+            ch->exit_code = CHILD_EXIT_ORPHANED;
+            event_base_loopbreak(ch->base);
+            return;
+        }
+        if (r == -2) {
+            log_warn("malformed message from the master ignored");
+            continue;
+        }
+        if (m.type == MSG_PAUSE) ch->paused_by_master = 1;
+        else if (m.type == MSG_RESUME) ch->paused_by_master = 0;
+        else if (m.type == MSG_STOP) begin_stop(ch);
+        update_accepting(ch);
+    }
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    struct channel_msg m;
+    (void)fd;
+    (void)what;
+    memset(&m, 0, sizeof(m));
+    m.type = MSG_HEARTBEAT;
+    m.conns = (uint32_t)ch->nconns;
+    m.accepted = ch->accepted;
+    m.lua_kb = host_heap_kb(ch->host);
+    channel_send(ch->channel_fd, &m);
+}
+
+/* USR1/USR2 pause and resume accepting; TERM/INT stop this child
+ * gracefully (the master replaces it). Read from a signalfd: the master's
+ * libevent signal state, inherited through fork, is never touched. */
+static void on_signal(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    struct signalfd_siginfo si;
+    (void)what;
+    while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+            ch->paused_by_master = si.ssi_signo == SIGUSR1;
+            update_accepting(ch);
+        } else {
+            channel_send_type(ch->channel_fd, MSG_STOPPING);
+            begin_stop(ch);
+        }
+    }
+}
+
+/* Tell the master why we cannot start; returns the exit status. */
+static int fail_start(struct child *ch, const char *why)
+{
+    struct channel_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = MSG_FAILED;
+    m.text_len = (uint32_t)snprintf(m.text, sizeof(m.text), "%s", why);
+    if (m.text_len > CHANNEL_TEXT_MAX) m.text_len = CHANNEL_TEXT_MAX;
+    log_debug("child cannot start: %s", why);
+    channel_send(ch->channel_fd, &m);
+    return CHILD_EXIT_START_FAILED;
+}
+
+/* Events: listeners (not yet added), channel, heartbeat, signals. */
+static int setup_events(struct child *ch, const struct child_start *st)
+{
+    static const int sigs[4] = {SIGUSR1, SIGUSR2, SIGTERM, SIGINT};
+    ch->listeners = calloc((size_t)st->nlisteners, sizeof(*ch->listeners));
+    if (!ch->listeners) return -1;
+    ch->nlisteners = st->nlisteners;
+    for (int i = 0; i < st->nlisteners; i++) {
+        struct child_listener *l = &ch->listeners[i];
+        l->ch = ch;
+        l->port = st->listeners[i].port;
+        l->ev = event_new(ch->base, st->listeners[i].fd, EV_READ | EV_PERSIST,
+                          on_accept, l);
+        if (!l->ev) return -1;
+    }
+    ch->channel_ev = event_new(ch->base, ch->channel_fd, EV_READ | EV_PERSIST,
+                               on_channel, ch);
+    ch->heartbeat_ev = event_new(ch->base, -1, EV_PERSIST, on_heartbeat, ch);
+    ch->accept_retry_ev = evtimer_new(ch->base, on_accept_retry, ch);
+    if (!ch->channel_ev || !ch->heartbeat_ev || !ch->accept_retry_ev)
+        return -1;
+    double beat = ch->s->server_heart_beat_time;
+    struct timeval tv = {(time_t)beat,
+                         (suseconds_t)((beat - (double)(time_t)beat) * 1e6)};
+    event_add(ch->channel_ev, NULL);
+    event_add(ch->heartbeat_ev, &tv);
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int i = 0; i < 4; i++) sigaddset(&mask, sigs[i]);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    ch->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (ch->signal_fd < 0) return -1;
+    ch->signal_ev = event_new(ch->base, ch->signal_fd, EV_READ | EV_PERSIST,
+                              on_signal, ch);
+    if (!ch->signal_ev || event_add(ch->signal_ev, NULL) < 0) return -1;
+    return 0;
+}
+
+static void teardown(struct child *ch)
+{
+    for (int i = 0; i < ch->nlisteners; i++)
+        if (ch->listeners[i].ev) event_free(ch->listeners[i].ev);
+    free(ch->listeners);
+    if (ch->signal_ev) event_free(ch->signal_ev);
+    if (ch->signal_fd > 0) close(ch->signal_fd);
+    if (ch->channel_ev) event_free(ch->channel_ev);
+    if (ch->heartbeat_ev) event_free(ch->heartbeat_ev);
+    if (ch->accept_retry_ev) event_free(ch->accept_retry_ev);
+    host_close(ch->host);
+    access_free(&ch->allow);
+    access_free(&ch->deny);
+    if (ch->base) event_base_free(ch->base);
+}
+
+int child_main(const struct child_start *st)
+{
+    struct child ch;
+    char err[4096];
+    memset(&ch, 0, sizeof(ch));
+    ch.s = st->settings;
+    ch.slot = st->slot;
+    ch.channel_fd = st->channel_fd;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
+    if (access_build("Allow", &ch.s->allow, &ch.allow, err, sizeof(err)) < 0 ||
+        access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0)
+        return fail_start(&ch, err);
+    ch.base = event_base_new();
+    if (!ch.base) return fail_start(&ch, "cannot create an event base");
+    struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
+                           st->generation};
+    ch.host = host_open(st->script, &env, err, sizeof(err));
+    if (!ch.host) ch.exit_code = fail_start(&ch, err);
+    else if (host_call_hook(ch.host, CB_CHILD_START, err, sizeof(err)) < 0)
+        ch.exit_code = fail_start(&ch, err);
+    else if (setup_events(&ch, st) < 0)
+        ch.exit_code = fail_start(&ch, "cannot set up the event loop");
+    if (ch.exit_code == 0) {
+        if (ch.slot) ch.slot->idle_since = clock_now();
+        channel_send_type(ch.channel_fd, MSG_READY);
+        update_accepting(&ch);
+        event_base_dispatch(ch.base);
+    }
+    int code = ch.exit_code;
+    teardown(&ch);
+    return code;
+}

@@ -1,0 +1,58 @@
+/* child.h: a child's life after fork: load the script, accept and serve
+ * clients on its own event loop, report to the master, stop gracefully. */
+#ifndef TINE_CHILD_H
+#define TINE_CHILD_H
+
+#include <sys/types.h>
+
+#include "listen.h"
+#include "settings.h"
+
+struct child;
+struct conn;
+struct event_base;
+struct lua_host;
+struct scoreboard_slot;
+
+/* Exit statuses a child uses, so the master can tell why it ended. */
+enum child_exit {
+    CHILD_EXIT_OK = 0,
+    CHILD_EXIT_START_FAILED = 3,   /* script load or ChildStart failed */
+    CHILD_EXIT_ORPHANED = 4        /* the master went away */
+};
+
+/* What the master hands a new child. */
+struct child_start {
+    const struct settings *settings;
+    const char *script;
+    const struct listener *listeners;
+    int nlisteners;
+    int channel_fd;
+    struct scoreboard_slot *slot;
+    pid_t master_pid;
+    long generation;
+};
+
+/* Run the child until it stops; returns its exit status (enum child_exit
+ * or 1 on an internal failure). Call right after fork, with signals
+ * already reset to their defaults. */
+int child_main(const struct child_start *start);
+
+/* Accessors for conn.c and lua_api.c. */
+struct lua_host *child_host(struct child *ch);
+struct event_base *child_base(struct child *ch);
+const struct settings *child_settings(struct child *ch);
+
+/* A connection was set up / has been freed. */
+void child_conn_opened(struct child *ch, struct conn *c);
+void child_conn_closed(struct child *ch, struct conn *c);
+
+/* Open connections. */
+long child_connections(struct child *ch);
+
+/* tine.shutdown(), tine.recycle(), tine.pause()/resume(). */
+void child_request_shutdown(struct child *ch);
+void child_request_recycle(struct child *ch);
+void child_set_script_paused(struct child *ch, int paused);
+
+#endif

@@ -1,0 +1,120 @@
+/* cli.c: parse `tine [OPTIONS] SCRIPT.lua` and the settings' flags. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Check value against def on a scratch settings; -1 and err if malformed. */
+static int check_value(const struct setting_def *def, const char *value,
+                       char *err, size_t errlen)
+{
+    struct settings scratch;
+    settings_init(&scratch);
+    int rc = settings_set_text(&scratch, def, value, SOURCE_FLAG, err, errlen);
+    settings_free(&scratch);
+    return rc;
+}
+
+/* Take one `--name[=value]` at argv[*i]; advances *i past a separate value. */
+static int parse_flag(int argc, char **argv, int *i, struct cli *out,
+                      char *err, size_t errlen)
+{
+    char name[64];
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len >= sizeof(name)) len = sizeof(name) - 1;
+    memcpy(name, arg, len);
+    name[len] = '\0';
+
+    const struct setting_def *def = settings_find_flag(name);
+    if (!def) {
+        snprintf(err, errlen, "unknown option --%s (see tine --help)", name);
+        return -1;
+    }
+    const char *value = eq ? eq + 1 : NULL;
+    if (!value && def->type == SETTING_BOOL) value = "true";
+    if (!value) {
+        if (*i + 1 >= argc) {
+            snprintf(err, errlen, "%s: --%s needs a value", def->name, name);
+            return -1;
+        }
+        value = argv[++*i];
+    }
+    if (check_value(def, value, err, errlen) < 0) return -1;
+    out->flags[out->nflags].def = def;
+    out->flags[out->nflags].value = value;
+    out->nflags++;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
+{
+    int options_done = 0;
+    memset(out, 0, sizeof(*out));
+    out->flags = calloc((size_t)argc + 1, sizeof(*out->flags));
+    if (!out->flags) abort();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && strcmp(a, "--") == 0) {
+            options_done = 1;
+        } else if (!options_done && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+            out->mode = CLI_HELP;
+            return 0;
+        } else if (!options_done &&
+                   (!strcmp(a, "--version") || !strcmp(a, "-v"))) {
+            out->mode = CLI_VERSION;
+            return 0;
+        } else if (!options_done && strcmp(a, "--check") == 0) {
+            out->mode = CLI_CHECK;
+        } else if (!options_done && strncmp(a, "--", 2) == 0) {
+            if (parse_flag(argc, argv, &i, out, err, errlen) < 0) return -1;
+        } else if (!options_done && a[0] == '-' && a[1] != '\0') {
+            snprintf(err, errlen, "unknown option %s (see tine --help)", a);
+            return -1;
+        } else if (out->script) {
+            snprintf(err, errlen, "one script only: got %s and %s",
+                     out->script, a);
+            return -1;
+        } else {
+            out->script = a;
+        }
+    }
+    if (!out->script) {
+        snprintf(err, errlen, "no script given: usage: tine [OPTIONS] SCRIPT.lua");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_apply(const struct cli *c, struct settings *s, char *err,
+              size_t errlen)
+{
+    for (int i = 0; i < c->nflags; i++)
+        if (settings_set_text(s, c->flags[i].def, c->flags[i].value,
+                              SOURCE_FLAG, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+void cli_free(struct cli *c)
+{
+    free(c->flags);
+    c->flags = NULL;
+    c->nflags = 0;
+}
+
+void cli_usage(FILE *out)
+{
+    char flag[64];
+    fputs("usage: tine [OPTIONS] SCRIPT.lua    run the server\n"
+          "       tine --check SCRIPT.lua      print the effective settings\n"
+          "       tine --help | --version\n\n"
+          "Every setting has a flag that beats the script's value:\n",
+          out);
+    for (int i = 0; i < settings_count; i++) {
+        const struct setting_def *def = &settings_table[i];
+        settings_flag_name(def, flag, sizeof(flag));
+        fprintf(out, "  --%-26s %-20s default %s\n", flag,
+                def->type == SETTING_BOOL ? "" : "VALUE", def->default_text);
+    }
+}

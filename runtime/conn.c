@@ -1,0 +1,217 @@
+/* conn.c: a client connection. A connection is never freed from inside a
+ * call into Lua: closing marks it and lets the event loop finish it. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "framing.h"
+#include "log.h"
+#include "lua_api.h"
+#include "lua_host.h"
+
+/* Read input only while nothing holds it back. */
+static void update_reading(struct conn *c)
+{
+    if (!c->closing && !c->script_paused && !c->backpressure)
+        bufferevent_enable(c->bev, EV_READ);
+    else
+        bufferevent_disable(c->bev, EV_READ);
+}
+
+/* The end: ClientDisconnected, then free everything and tell the child. */
+static void conn_finish(struct conn *c)
+{
+    struct lua_host *h = child_host(c->child);
+    host_client_call(h, CB_CLIENT_DISCONNECTED, c, c->reason,
+                     strlen(c->reason));
+    api_client_detach(h, c->client_ref);
+    bufferevent_free(c->bev);
+    child_conn_closed(c->child, c);
+    free(c);
+}
+
+void conn_close(struct conn *c, const char *reason)
+{
+    if (c->closing) return;
+    c->closing = 1;
+    c->reason = reason;
+    update_reading(c);
+    /* Run the write callback from the loop: it finishes the connection
+     * as soon as the output is empty (now, or once drained). */
+    bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* A connection-level error: tell ClientError, then close. */
+static void conn_fail(struct conn *c, const char *message)
+{
+    struct lua_host *h = child_host(c->child);
+    if (host_client_call(h, CB_CLIENT_ERROR, c, message, strlen(message)) < 0)
+        log_debug("client %lu: ClientError failed too", c->id);
+    conn_close(c, "error");
+}
+
+/* Hand complete lines to ClientInput until none is left, the connection
+ * closes or the script pauses it. */
+static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
+{
+    struct lua_host *h = child_host(c->child);
+    size_t max = (size_t)child_settings(c->child)->max_line_length;
+    while (!c->closing && !c->script_paused) {
+        size_t len = 0, eol = 0;
+        enum frame_result r = framing_next_line(in, max, &len, &eol);
+        if (r == FRAME_INCOMPLETE) {
+            len = evbuffer_get_length(in);
+            if (!at_eof || len == 0) return;
+            eol = 0;  /* the last line, cut short by the client's EOF */
+        } else if (r == FRAME_TOO_LONG) {
+            char msg[96];
+            snprintf(msg, sizeof(msg),
+                     "line longer than MaxLineLength (%zu bytes)", max);
+            evbuffer_drain(in, evbuffer_get_length(in));
+            conn_fail(c, msg);
+            return;
+        }
+        const char *line = (const char *)evbuffer_pullup(in, (ssize_t)(len + eol));
+        if (host_client_call(h, CB_CLIENT_INPUT, c, line, len) < 0)
+            conn_close(c, "script error");
+        evbuffer_drain(in, len + eol);
+    }
+}
+
+/* Hand everything buffered to ClientInput in one piece. */
+static void deliver_stream(struct conn *c, struct evbuffer *in)
+{
+    size_t len = evbuffer_get_length(in);
+    if (len == 0 || c->closing || c->script_paused) return;
+    const char *data = (const char *)evbuffer_pullup(in, -1);
+    if (host_client_call(child_host(c->child), CB_CLIENT_INPUT, c, data,
+                         len) < 0)
+        conn_close(c, "script error");
+    evbuffer_drain(in, len);
+}
+
+static void deliver(struct conn *c, int at_eof)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (child_settings(c->child)->filter[0] == 's')
+        deliver_stream(c, in);
+    else
+        deliver_lines(c, in, at_eof);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    deliver(arg, 0);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    size_t queued = evbuffer_get_length(bufferevent_get_output(bev));
+    size_t limit = (size_t)child_settings(c->child)->max_output_buffer;
+    if (c->backpressure && queued <= limit / 2) {
+        c->backpressure = 0;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        update_reading(c);
+    }
+    if (c->closing && queued == 0) conn_finish(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)bev;
+    if (what & BEV_EVENT_EOF) {
+        if (!c->closing) deliver(c, 1);
+        conn_close(c, "eof");
+    } else if (what & BEV_EVENT_ERROR) {
+        int e = EVUTIL_SOCKET_ERROR();
+        if (!c->closing) conn_fail(c, evutil_socket_error_to_string(e));
+        /* The socket is broken: nothing queued can be sent any more. */
+        evbuffer_drain(bufferevent_get_output(c->bev),
+                       evbuffer_get_length(bufferevent_get_output(c->bev)));
+        c->reason = "error";
+        conn_finish(c);
+    }
+}
+
+/* Fill in the peer's address for the client object. */
+static void describe_peer(struct conn *c, const struct sockaddr *peer)
+{
+    if (peer->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+        inet_ntop(AF_INET, &in->sin_addr, c->remote_ip, sizeof(c->remote_ip));
+        c->remote_port = ntohs(in->sin_port);
+    } else if (peer->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->remote_ip,
+                  sizeof(c->remote_ip));
+        c->remote_port = ntohs(in6->sin6_port);
+    } else {
+        strcpy(c->remote_ip, "unix");
+        c->remote_port = 0;
+    }
+}
+
+struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
+                       int local_port)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    if (peer->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    c->child = ch;
+    c->local_port = local_port;
+    describe_peer(c, peer);
+    c->bev = bufferevent_socket_new(child_base(ch), fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        close(fd);
+        free(c);
+        return NULL;
+    }
+    child_conn_opened(ch, c);  /* assigns c->id */
+    c->client_ref = api_client_new(child_host(ch), c);
+    c->reason = "closed";
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    update_reading(c);
+    if (host_client_call(child_host(ch), CB_CLIENT_CONNECTED, c, NULL, 0) < 0)
+        conn_close(c, "script error");
+    return c;
+}
+
+int conn_write(struct conn *c, const char *data, size_t len)
+{
+    if (c->closing) return -1;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, data, len);
+    size_t limit = (size_t)child_settings(c->child)->max_output_buffer;
+    if (!c->backpressure && evbuffer_get_length(out) > limit) {
+        c->backpressure = 1;
+        bufferevent_setwatermark(c->bev, EV_WRITE, limit / 2, 0);
+        update_reading(c);
+    }
+    return 0;
+}
+
+void conn_set_paused(struct conn *c, int paused)
+{
+    c->script_paused = paused;
+    update_reading(c);
+    if (!paused && !c->closing)  /* hand over lines buffered meanwhile */
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}

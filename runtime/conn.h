@@ -1,0 +1,44 @@
+/* conn.h: one client connection in a child: its bufferevent, line or
+ * stream framing, back-pressure, and the calls into the script. */
+#ifndef TINE_CONN_H
+#define TINE_CONN_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct child;
+struct bufferevent;
+
+struct conn {
+    struct child *child;
+    struct bufferevent *bev;
+    unsigned long id;
+    int client_ref;           /* registry reference to the Lua client */
+    int closing;              /* no more input; finished once drained */
+    int script_paused;        /* client:pause() */
+    int backpressure;         /* output over MaxOutputBuffer */
+    const char *reason;       /* for ClientDisconnected */
+    char remote_ip[INET6_ADDRSTRLEN];
+    int remote_port;
+    int local_port;
+    struct conn *prev, *next; /* the child's list */
+};
+
+/* Take over the accepted socket fd, make the client object and call
+ * ClientConnected. NULL if the connection could not be set up (fd is
+ * closed then). */
+struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
+                       int local_port);
+
+/* Queue bytes for the client. -1 once the connection is closing. */
+int conn_write(struct conn *c, const char *data, size_t len);
+
+/* Close once everything queued is sent; ClientDisconnected(reason) follows
+ * from the event loop, never from inside the caller. */
+void conn_close(struct conn *c, const char *reason);
+
+/* Stop (paused = 1) or restart reading this client's input. */
+void conn_set_paused(struct conn *c, int paused);
+
+#endif

@@ -1,0 +1,44 @@
+/* listen.h: listener addresses ("host:port", "[v6]:port", "unix:/path"),
+ * binding them once in the master, and closing them at exit. */
+#ifndef TINE_LISTEN_H
+#define TINE_LISTEN_H
+
+#include <stddef.h>
+#include <sys/un.h>
+
+#include "settings.h"
+
+struct listen_spec {
+    int family;                 /* AF_INET, AF_INET6 or AF_UNIX */
+    char host[256];             /* numeric or a name; empty for AF_UNIX */
+    int port;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+struct listener {
+    int fd;
+    int family;
+    int port;                   /* the bound port; 0 for AF_UNIX */
+    char name[300];             /* for the log: "127.0.0.1:10000" */
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* Parse one Listen entry; 0, or -1 with err. */
+int listen_parse(const char *text, struct listen_spec *out, char *err,
+                 size_t errlen);
+
+/* The specs the settings ask for: Address:Port (unless Port is 0), then
+ * each Listen entry. *out is malloc'd. 0, or -1 with err naming the
+ * setting. */
+int listen_specs(const struct settings *s, struct listen_spec **out, int *n,
+                 char *err, size_t errlen);
+
+/* Bind and listen (nonblocking, close-on-exec). A unix socket file left
+ * over by an earlier run is replaced; a live one is "in use". 0 or -1. */
+int listen_open(const struct listen_spec *spec, struct listener *out,
+                char *err, size_t errlen);
+
+/* Close every listener; remove unix socket files when remove_files. */
+void listen_close_all(struct listener *ls, int n, int remove_files);
+
+#endif

@@ -1,0 +1,30 @@
+/* log.h: log lines to standard error or LogFile, filtered by LogLevel. */
+#ifndef TINE_LOG_H
+#define TINE_LOG_H
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* The level named "error", "warn", "info" or "debug"; -1 for another. */
+int log_level_from_name(const char *name);
+
+/* Log lines of `level` and above from now on. */
+void log_set_level(enum log_level level);
+
+/* Append to path from now on (NULL: standard error). Returns 0, or -1 with
+ * errno set, leaving the previous destination in place. */
+int log_open(const char *path);
+
+/* The descriptor log lines go to, so a forked child can keep it. */
+int log_fd(void);
+
+/* One line: time, pid, level, message. One write(2), so lines from several
+ * processes sharing the file do not interleave. */
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

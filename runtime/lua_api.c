@@ -1,0 +1,370 @@
+/* lua_api.c: the tine module's C functions, the client object and timers.
+ *
+ * A client is a plain table (so scripts can keep fields on it) whose
+ * metatable holds the methods. It reaches its connection through a full
+ * userdata stored under a key only C uses; the userdata's pointer is
+ * cleared when the connection ends, so a client kept by the script is
+ * always safe to call. */
+#include "lua_api.h"
+
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "conn.h"
+#include "log.h"
+#include "lua_host.h"
+#include "prelude_bc.h"
+
+#define CLIENT_MT "tine.client"
+#define HANDLE_MT "tine.client_handle"
+#define TIMER_MT "tine.timer"
+
+static const char handle_key;  /* its address keys the handle in a client */
+
+struct timer {
+    struct event *ev;
+    struct lua_host *host;
+    int fn_ref;     /* the function to run */
+    int self_ref;   /* keeps the handle alive while the timer is pending */
+    int repeat;
+};
+
+static struct lua_host *host_of(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* The child, or an error naming fn when called in the master. */
+static struct child *need_child(lua_State *L, const char *fn)
+{
+    struct child *ch = host_of(L)->env.child;
+    if (!ch) luaL_error(L, "tine.%s() works only in a child", fn);
+    return ch;
+}
+
+/* The connection behind the client at index 1; NULL once it has ended. */
+static struct conn *check_client(lua_State *L)
+{
+    struct conn *c = NULL;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_pushlightuserdata(L, (void *)&handle_key);
+    lua_rawget(L, 1);
+    if (lua_getmetatable(L, -1)) {
+        luaL_getmetatable(L, HANDLE_MT);
+        if (lua_rawequal(L, -1, -2)) c = *(struct conn **)lua_touserdata(L, -3);
+        lua_pop(L, 2);  /* both metatables */
+    }
+    lua_pop(L, 1);  /* handle */
+    return c;
+}
+
+/* client:write(...): queue strings and numbers, in order. */
+static int client_write(lua_State *L)
+{
+    struct conn *c = check_client(L);
+    int n = lua_gettop(L);
+    for (int i = 2; i <= n; i++)
+        if (!lua_isstring(L, i))  /* strings and numbers */
+            luaL_argerror(L, i, lua_pushfstring(L, "string expected, got %s",
+                                                luaL_typename(L, i)));
+    if (!c || c->closing) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "closed");
+        return 2;
+    }
+    for (int i = 2; i <= n; i++) {
+        size_t len;
+        const char *s = lua_tolstring(L, i, &len);
+        conn_write(c, s, len);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int client_close(lua_State *L)
+{
+    struct conn *c = check_client(L);
+    if (c) conn_close(c, "closed");
+    return 0;
+}
+
+static int client_pause(lua_State *L)
+{
+    struct conn *c = check_client(L);
+    if (c) conn_set_paused(c, 1);
+    return 0;
+}
+
+static int client_resume(lua_State *L)
+{
+    struct conn *c = check_client(L);
+    if (c) conn_set_paused(c, 0);
+    return 0;
+}
+
+static int client_tostring(lua_State *L)
+{
+    lua_getfield(L, 1, "id");
+    lua_getfield(L, 1, "remote_ip");
+    lua_getfield(L, 1, "remote_port");
+    lua_pushfstring(L, "client %s (%s:%s)", lua_tostring(L, -3),
+                    lua_tostring(L, -2), lua_tostring(L, -1));
+    return 1;
+}
+
+int api_client_new(struct lua_host *h, struct conn *c)
+{
+    lua_State *L = h->L;
+    lua_createtable(L, 0, 6);
+    luaL_getmetatable(L, CLIENT_MT);
+    lua_setmetatable(L, -2);
+    lua_pushlightuserdata(L, (void *)&handle_key);
+    struct conn **slot = lua_newuserdata(L, sizeof(*slot));
+    *slot = c;
+    luaL_getmetatable(L, HANDLE_MT);
+    lua_setmetatable(L, -2);
+    lua_rawset(L, -3);  /* client[handle_key] = handle */
+    lua_pushnumber(L, (lua_Number)c->id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, c->remote_ip);
+    lua_setfield(L, -2, "remote_ip");
+    lua_pushinteger(L, c->remote_port);
+    lua_setfield(L, -2, "remote_port");
+    lua_pushinteger(L, c->local_port);
+    lua_setfield(L, -2, "local_port");
+    return luaL_ref(L, LUA_REGISTRYINDEX);  /* pops the client */
+}
+
+void api_client_push(struct lua_host *h, int ref)
+{
+    lua_rawgeti(h->L, LUA_REGISTRYINDEX, ref);
+}
+
+void api_client_detach(struct lua_host *h, int ref)
+{
+    lua_State *L = h->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_pushlightuserdata(L, (void *)&handle_key);
+    lua_rawget(L, -2);
+    struct conn **slot = lua_touserdata(L, -1);
+    if (slot) *slot = NULL;
+    lua_pop(L, 2);  /* handle, client */
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+}
+
+/* Release what a finished or cancelled timer holds in the registry. */
+static void timer_release(lua_State *L, struct timer *t)
+{
+    luaL_unref(L, LUA_REGISTRYINDEX, t->fn_ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, t->self_ref);
+    t->fn_ref = t->self_ref = LUA_NOREF;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct timer *t = arg;
+    lua_State *L = t->host->L;
+    char err[4096];
+    (void)fd;
+    (void)what;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
+    if (host_pcall(t->host, CB_TIMER, 0, err, sizeof(err)) < 0)
+        log_error("timer failed: %s", err);
+    if (!t->repeat && t->self_ref != LUA_NOREF) timer_release(L, t);
+}
+
+static struct timeval to_timeval(double seconds)
+{
+    struct timeval tv;
+    tv.tv_sec = (time_t)seconds;
+    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+    return tv;
+}
+
+/* tine.timer / tine.every: run fn after `seconds`, once or repeatedly. */
+static int start_timer(lua_State *L, int repeat)
+{
+    struct lua_host *h = host_of(L);
+    need_child(L, repeat ? "every" : "timer");
+    double seconds = luaL_checknumber(L, 1);
+    luaL_argcheck(L, seconds >= 0 && (!repeat || seconds > 0), 1,
+                  repeat ? "must be more than 0" : "must not be negative");
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    struct timer *t = lua_newuserdata(L, sizeof(*t));
+    memset(t, 0, sizeof(*t));
+    t->host = h;
+    t->repeat = repeat;
+    t->fn_ref = t->self_ref = LUA_NOREF;
+    luaL_getmetatable(L, TIMER_MT);
+    lua_setmetatable(L, -2);
+    t->ev = event_new(h->env.base, -1, repeat ? EV_PERSIST : 0, on_timer, t);
+    if (!t->ev) return luaL_error(L, "cannot create a timer");
+    lua_pushvalue(L, 2);
+    t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -1);
+    t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    struct timeval tv = to_timeval(seconds);
+    event_add(t->ev, &tv);
+    return 1;
+}
+
+static int tine_timer(lua_State *L) { return start_timer(L, 0); }
+static int tine_every(lua_State *L) { return start_timer(L, 1); }
+
+/* handle:cancel(): the function will not run (again). */
+static int timer_cancel(lua_State *L)
+{
+    struct timer *t = luaL_checkudata(L, 1, TIMER_MT);
+    if (t->ev) event_del(t->ev);
+    if (t->self_ref != LUA_NOREF) timer_release(L, t);
+    return 0;
+}
+
+static int timer_gc(lua_State *L)
+{
+    struct timer *t = luaL_checkudata(L, 1, TIMER_MT);
+    if (t->ev) event_free(t->ev);
+    t->ev = NULL;
+    return 0;
+}
+
+static int tine_shutdown(lua_State *L)
+{
+    child_request_shutdown(need_child(L, "shutdown"));
+    return 0;
+}
+
+static int tine_recycle(lua_State *L)
+{
+    child_request_recycle(need_child(L, "recycle"));
+    return 0;
+}
+
+static int tine_pause(lua_State *L)
+{
+    child_set_script_paused(need_child(L, "pause"), 1);
+    return 0;
+}
+
+static int tine_resume(lua_State *L)
+{
+    child_set_script_paused(need_child(L, "resume"), 0);
+    return 0;
+}
+
+static int tine_connections(lua_State *L)
+{
+    lua_pushinteger(L, child_connections(need_child(L, "connections")));
+    return 1;
+}
+
+/* tine.log(level, message) */
+static int tine_log(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *msg = luaL_checkstring(L, 2);
+    int level = log_level_from_name(name);
+    if (level < 0)
+        return luaL_argerror(L, 1, "expected \"error\", \"warn\", \"info\" "
+                             "or \"debug\"");
+    log_msg((enum log_level)level, "%s", msg);
+    return 0;
+}
+
+/* Push the effective settings as a plain table. */
+static void push_settings(lua_State *L, const struct settings *s)
+{
+    lua_createtable(L, 0, settings_count);
+    for (int i = 0; i < settings_count; i++) {
+        const struct setting_def *def = &settings_table[i];
+        const void *f = (const char *)s + def->offset;
+        switch (def->type) {
+        case SETTING_INT: lua_pushnumber(L, (lua_Number)*(const long *)f); break;
+        case SETTING_NUM: lua_pushnumber(L, *(const double *)f); break;
+        case SETTING_BOOL: lua_pushboolean(L, *(const int *)f); break;
+        case SETTING_LIST: {
+            const struct string_list *l = f;
+            lua_createtable(L, l->n, 0);
+            for (int k = 0; k < l->n; k++) {
+                lua_pushstring(L, l->items[k]);
+                lua_rawseti(L, -2, k + 1);
+            }
+            break;
+        }
+        default:
+            lua_pushstring(L, *(char *const *)f);  /* NULL pushes nil */
+        }
+        lua_setfield(L, -2, def->name);
+    }
+}
+
+/* Register fns as closures over the host in the table at the top. */
+static void set_functions(lua_State *L, struct lua_host *h,
+                          const luaL_Reg *fns)
+{
+    for (; fns->name; fns++) {
+        lua_pushlightuserdata(L, h);
+        lua_pushcclosure(L, fns->func, 1);
+        lua_setfield(L, -2, fns->name);
+    }
+}
+
+static void register_metatables(lua_State *L, struct lua_host *h)
+{
+    static const luaL_Reg client_methods[] = {
+        {"write", client_write}, {"close", client_close},
+        {"pause", client_pause}, {"resume", client_resume}, {NULL, NULL}};
+    static const luaL_Reg timer_methods[] = {{"cancel", timer_cancel},
+                                             {NULL, NULL}};
+    luaL_newmetatable(L, CLIENT_MT);
+    lua_newtable(L);
+    set_functions(L, h, client_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, client_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);  /* client metatable */
+    luaL_newmetatable(L, HANDLE_MT);
+    lua_pop(L, 1);  /* handle metatable */
+    luaL_newmetatable(L, TIMER_MT);
+    lua_newtable(L);
+    set_functions(L, h, timer_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, timer_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);  /* timer metatable */
+}
+
+int api_open(struct lua_host *h, char *err, size_t errlen)
+{
+    static const luaL_Reg core_functions[] = {
+        {"shutdown", tine_shutdown}, {"recycle", tine_recycle},
+        {"pause", tine_pause}, {"resume", tine_resume},
+        {"connections", tine_connections}, {"timer", tine_timer},
+        {"every", tine_every}, {"log", tine_log}, {NULL, NULL}};
+    lua_State *L = h->L;
+    register_metatables(L, h);
+    if (luaL_loadbuffer(L, (const char *)luaJIT_BC_prelude,
+                        luaJIT_BC_prelude_SIZE, "=tine.prelude") != 0) {
+        snprintf(err, errlen, "tine.prelude: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);  /* message */
+        return -1;
+    }
+    lua_call(L, 0, 1);                   /* the prelude module */
+    lua_getfield(L, -1, "install");
+    lua_newtable(L);                     /* core */
+    set_functions(L, h, core_functions);
+    lua_pushinteger(L, h->env.child ? (lua_Integer)getpid() : 0);
+    lua_setfield(L, -2, "pid");
+    lua_pushinteger(L, h->env.master_pid);
+    lua_setfield(L, -2, "master_pid");
+    lua_pushinteger(L, h->env.generation);
+    lua_setfield(L, -2, "generation");
+    push_settings(L, h->env.settings);
+    int rc = host_pcall(h, CB_LOAD, 2, err, errlen);
+    lua_pop(L, 1);                       /* the prelude module */
+    return rc;
+}

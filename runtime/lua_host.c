@@ -1,0 +1,245 @@
+/* lua_host.c: the script's LuaJIT state. The traceback handler sits at
+ * stack index 1 for the state's whole life, so every call is a lua_pcall
+ * with it and none allocates a new closure. */
+#include "lua_host.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+#include "lua_api.h"
+#include "scoreboard.h"
+
+#define TRACEBACK_INDEX 1
+
+static const char *const callback_names[CB_COUNT] = {
+    "nothing", "the script's top level", "ChildStart", "ClientConnected",
+    "ClientInput", "ClientDisconnected", "ClientError", "ChildStop",
+    "a timer"};
+
+const char *host_callback_name(int cb)
+{
+    return (cb >= 0 && cb < CB_COUNT) ? callback_names[cb] : "?";
+}
+
+/* Error handler: the message (or a description of a non-string error)
+ * with a traceback appended. */
+static int traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_isstring(L, -1))
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)",
+                                  luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int host_pcall(struct lua_host *h, int cb, int nargs, char *err,
+               size_t errlen)
+{
+    lua_State *L = h->L;
+    struct scoreboard_slot *slot = h->env.slot;
+    int prev_cb = 0;
+    double prev_since = 0;
+    if (slot) {
+        prev_cb = slot->callback;
+        prev_since = slot->callback_since;
+        slot->callback_since = clock_now();
+        slot->callback = cb;
+    }
+    int status = lua_pcall(L, nargs, 0, TRACEBACK_INDEX);
+    if (slot) {
+        slot->callback = prev_cb;
+        slot->callback_since = prev_since;
+    }
+    if (status == 0) return 0;
+    const char *msg = lua_tostring(L, -1);
+    snprintf(err, errlen, "%s", msg ? msg : "(error without a message)");
+    lua_pop(L, 1);  /* error message */
+    return -1;
+}
+
+/* Seed math.random from the kernel's entropy, so forked children do not
+ * share one sequence. */
+static void seed_random(lua_State *L)
+{
+    uint64_t bits = 0;
+    if (getrandom(&bits, sizeof(bits), 0) != (ssize_t)sizeof(bits))
+        bits = (uint64_t)clock_now() ^ ((uint64_t)getpid() << 32);
+    lua_getglobal(L, "math");
+    lua_getfield(L, -1, "randomseed");
+    lua_pushnumber(L, (double)(bits >> 11));  /* 53 bits fit a double */
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);  /* math */
+}
+
+/* Drop the traceback from a load-time error: file:line: message is what
+ * the user needs on one line. */
+static void strip_traceback(char *err)
+{
+    char *tb = strstr(err, "\nstack traceback:");
+    if (tb) *tb = '\0';
+}
+
+struct lua_host *host_open(const char *script, const struct host_env *env,
+                           char *err, size_t errlen)
+{
+    struct lua_host *h = calloc(1, sizeof(*h));
+    if (!h) abort();
+    h->env = *env;
+    h->script = script;
+    h->L = luaL_newstate();
+    if (!h->L) {
+        snprintf(err, errlen, "%s: cannot create a Lua state", script);
+        free(h);
+        return NULL;
+    }
+    luaL_openlibs(h->L);
+    lua_pushcfunction(h->L, traceback);  /* stays at TRACEBACK_INDEX */
+    seed_random(h->L);
+    if (api_open(h, err, errlen) < 0) goto fail;
+    if (luaL_loadfile(h->L, script) != 0) {
+        snprintf(err, errlen, "%s", lua_tostring(h->L, -1));
+        goto fail;
+    }
+    if (host_pcall(h, CB_LOAD, 0, err, errlen) < 0) {
+        strip_traceback(err);
+        goto fail;
+    }
+    if (!host_has_function(h, "ClientInput")) {
+        snprintf(err, errlen, "%s: the script defines no ClientInput "
+                 "function", script);
+        goto fail;
+    }
+    return h;
+fail:
+    host_close(h);
+    return NULL;
+}
+
+void host_close(struct lua_host *h)
+{
+    if (!h) return;
+    lua_close(h->L);
+    free(h);
+}
+
+/* Read the global at the top of the stack into def's setting. */
+static int read_one(lua_State *L, struct settings *s,
+                    const struct setting_def *def, char *err, size_t errlen)
+{
+    switch (lua_type(L, -1)) {
+    case LUA_TNUMBER:
+        return settings_set_number(s, def, lua_tonumber(L, -1), SOURCE_SCRIPT,
+                                   err, errlen);
+    case LUA_TSTRING:
+        return settings_set_string(s, def, lua_tostring(L, -1), SOURCE_SCRIPT,
+                                   err, errlen);
+    case LUA_TBOOLEAN:
+        return settings_set_bool(s, def, lua_toboolean(L, -1), SOURCE_SCRIPT,
+                                 err, errlen);
+    case LUA_TTABLE:
+        if (def->type == SETTING_LIST) {
+            int n = (int)lua_objlen(L, -1);
+            for (int i = 1; i <= n; i++) {
+                lua_rawgeti(L, -1, i);
+                int rc = lua_type(L, -1) == LUA_TSTRING
+                             ? settings_set_string(s, def, lua_tostring(L, -1),
+                                                   SOURCE_SCRIPT, err, errlen)
+                             : -1;
+                if (rc < 0 && lua_type(L, -1) != LUA_TSTRING)
+                    snprintf(err, errlen, "%s: entry %d is a %s, not a string",
+                             def->name, i, luaL_typename(L, -1));
+                lua_pop(L, 1);  /* entry */
+                if (rc < 0) return -1;
+            }
+            return 0;
+        }
+        /* fall through */
+    default:
+        snprintf(err, errlen, "%s: got a %s value", def->name,
+                 luaL_typename(L, -1));
+        return -1;
+    }
+}
+
+int host_read_settings(struct lua_host *h, struct settings *s, char *err,
+                       size_t errlen)
+{
+    lua_State *L = h->L;
+    for (int i = 0; i < settings_count; i++) {
+        const struct setting_def *def = &settings_table[i];
+        lua_getglobal(L, def->name);
+        int rc = lua_isnil(L, -1) ? 0 : read_one(L, s, def, err, errlen);
+        lua_pop(L, 1);  /* the global */
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+void host_warn_near_misses(struct lua_host *h)
+{
+    lua_State *L = h->L;
+    lua_pushnil(L);
+    while (lua_next(L, LUA_GLOBALSINDEX) != 0) {
+        lua_pop(L, 1);  /* value */
+        if (lua_type(L, -1) != LUA_TSTRING) continue;
+        const char *name = lua_tostring(L, -1);
+        const char *meant = settings_near_miss(name);
+        if (meant && name[0] >= 'A' && name[0] <= 'Z')
+            log_warn("%s: global %s is not a setting; did you mean %s?",
+                     h->script, name, meant);
+    }
+}
+
+int host_has_function(struct lua_host *h, const char *name)
+{
+    lua_getglobal(h->L, name);
+    int yes = lua_isfunction(h->L, -1);
+    lua_pop(h->L, 1);  /* the global */
+    return yes;
+}
+
+int host_call_hook(struct lua_host *h, int cb, char *err, size_t errlen)
+{
+    lua_getglobal(h->L, host_callback_name(cb));
+    if (!lua_isfunction(h->L, -1)) {
+        lua_pop(h->L, 1);  /* not a function */
+        return 0;
+    }
+    return host_pcall(h, cb, 0, err, errlen);
+}
+
+int host_client_call(struct lua_host *h, int cb, struct conn *c,
+                     const char *arg, size_t len)
+{
+    lua_State *L = h->L;
+    lua_getglobal(L, host_callback_name(cb));
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);  /* not a function */
+        return 0;
+    }
+    api_client_push(h, c->client_ref);
+    if (arg) lua_pushlstring(L, arg, len);
+    char err[4096];
+    if (host_pcall(h, cb, arg ? 2 : 1, err, sizeof(err)) == 0) return 0;
+    log_error("%s failed for client %lu: %s", host_callback_name(cb), c->id,
+              err);
+    return -1;
+}
+
+unsigned host_heap_kb(struct lua_host *h)
+{
+    return (unsigned)lua_gc(h->L, LUA_GCCOUNT, 0);
+}

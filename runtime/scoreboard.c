@@ -1,0 +1,34 @@
+/* scoreboard.c: shared slots for the children's live state. */
+#include "scoreboard.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+int scoreboard_open(struct scoreboard *sb, int nslots)
+{
+    size_t size = sizeof(struct scoreboard_slot) * (size_t)nslots;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    sb->slots = p;
+    sb->nslots = nslots;
+    return 0;
+}
+
+int scoreboard_claim(struct scoreboard *sb, pid_t pid)
+{
+    for (int i = 0; i < sb->nslots; i++) {
+        if (sb->slots[i].pid == 0) {
+            memset((void *)&sb->slots[i], 0, sizeof(sb->slots[i]));
+            sb->slots[i].pid = pid;
+            return i;
+        }
+    }
+    return -1;
+}
+
+void scoreboard_release(struct scoreboard *sb, int i)
+{
+    if (i >= 0 && i < sb->nslots)
+        memset((void *)&sb->slots[i], 0, sizeof(sb->slots[i]));
+}

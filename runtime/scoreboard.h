@@ -1,0 +1,34 @@
+/* scoreboard.h: a shared-memory slot per child, mapped before any fork.
+ * The child writes what it is doing (which callback, since when, its
+ * connection counts) with plain stores; the master reads it to decide on
+ * spares and to say what a hung child was stuck in. */
+#ifndef TINE_SCOREBOARD_H
+#define TINE_SCOREBOARD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct scoreboard_slot {
+    volatile int32_t pid;              /* 0: free */
+    volatile int32_t callback;         /* enum host_callback; 0: none */
+    volatile double callback_since;    /* monotonic seconds */
+    volatile double idle_since;        /* no connection since; 0 if busy */
+    volatile int64_t conns;            /* open connections */
+    volatile uint64_t accepted;        /* accepted since start */
+};
+
+struct scoreboard {
+    int nslots;
+    struct scoreboard_slot *slots;
+};
+
+/* Map nslots zeroed slots shared with future children; 0 or -1 (errno). */
+int scoreboard_open(struct scoreboard *sb, int nslots);
+
+/* Take a free slot for pid; its index, or -1 if all are taken. */
+int scoreboard_claim(struct scoreboard *sb, pid_t pid);
+
+/* Free slot i. */
+void scoreboard_release(struct scoreboard *sb, int i);
+
+#endif
