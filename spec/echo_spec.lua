@@ -1,0 +1,72 @@
+-- The seed's echo example, scripts/echo.lua, against the running binary.
+local T = require "spec.helpers.server"
+
+describe("scripts/echo.lua", function()
+  local server
+  before_each(function()
+    local text = T.read_file(T.source_dir .. "/scripts/echo.lua")
+    server = T.start{script = text:gsub("\nPort = %d+\n", "\n"), children = 2}
+  end)
+  after_each(function() T.stop_all() end)
+
+  it("welcomes a client with the pid of the child serving it", function()
+    local c = server:connect()
+    local line = assert(c:receive("*l"))
+    local pid = tonumber(line:match("child (%d+)"))
+    assert.is_not_nil(pid)
+    assert.truthy(T.children_of(server.pid)[1] == pid or
+                  T.children_of(server.pid)[2] == pid)
+    c:close()
+  end)
+
+  it("echoes lines as 'pid : input', CRLF or LF", function()
+    local c = server:connect()
+    local pid = c:receive("*l"):match("child (%d+)")
+    c:send("hello\r\nworld\n")
+    assert.equal(pid .. " : hello", c:receive("*l"))
+    assert.equal(pid .. " : world", c:receive("*l"))
+    c:close()
+  end)
+
+  it("closes the connection on quit", function()
+    local c = server:connect()
+    c:receive("*l")
+    c:send("quit\n")
+    assert.equal("Bye", c:receive("*l"))
+    local _, err = c:receive("*l")
+    assert.equal("closed", err)
+  end)
+
+  it("recycles the child on exit, and a fresh child takes its place", function()
+    local c = server:connect()
+    local pid = tonumber(c:receive("*l"):match("child (%d+)"))
+    c:send("exit\n")
+    assert.truthy(c:receive("*l"):find("will be recycled"))
+    c:close()
+    assert.truthy(T.wait_until(function() return not T.alive(pid) end, 10))
+    assert.truthy(T.wait_until(function()
+      return #server:children() == 2 end, 10))
+  end)
+
+  it("replaces a child killed by kill", function()
+    local c = server:connect()
+    local pid = tonumber(c:receive("*l"):match("child (%d+)"))
+    c:send("kill\n")
+    local _, err = c:receive("*l")
+    assert.equal("closed", err)
+    assert.truthy(T.wait_until(function()
+      local kids = server:children()
+      return #kids == 2 and kids[1] ~= pid and kids[2] ~= pid
+    end, 5))
+  end)
+
+  it("shuts the whole server down on shutdown, exit status 0", function()
+    local c = server:connect()
+    c:receive("*l")
+    c:send("shutdown\n")
+    assert.truthy(c:receive("*l"):find("Shutting"))
+    c:close()
+    assert.equal(0, server:wait_exit(10))
+    assert.same({}, T.children_of(server.pid))
+  end)
+end)

@@ -1,0 +1,152 @@
+-- The master's pool against the running binary: children started,
+-- replaced, killed when hung, grown and shrunk, limited and recycled.
+local T = require "spec.helpers.server"
+
+local ECHO = [[
+function ClientConnected(c) c:write("hi ", tine.pid, "\n") end
+function ClientInput(c, line)
+  if line == "hang" then while true do end end
+  if line == "crash" then
+    local ffi = require "ffi"
+    ffi.cdef "int kill(int, int);"
+    ffi.C.kill(tine.pid, 9)
+  end
+  c:write(tine.pid, " ", line, "\n")
+end
+]]
+
+-- Connect and read the greeting; returns the client and the child's pid.
+local function greeted(server)
+  local c = server:connect()
+  local line = assert(c:receive("*l"))
+  return c, tonumber(line:match("hi (%d+)"))
+end
+
+describe("the pool", function()
+  after_each(function() T.stop_all() end)
+
+  it("starts StartServer children", function()
+    local server = T.start{script = "StartServer = 3\n" .. ECHO, children = 3}
+    assert.equal(3, #server:children())
+  end)
+
+  it("replaces a crashed child within a second, with a 10 s heartbeat", function()
+    local server = T.start{script = "StartServer = 2\nMasterHeartBeatTime = 10\n"
+                                    .. ECHO, children = 2}
+    local c, pid = greeted(server)
+    c:send("crash\n")
+    local t0 = require("socket").gettime()
+    assert.truthy(T.wait_until(function()
+      local kids = server:children()
+      return #kids == 2 and kids[1] ~= pid and kids[2] ~= pid
+    end, 1))
+    assert.is_true(require("socket").gettime() - t0 < 1)
+    assert.truthy(server:log_text():find("died of signal 9"))
+  end)
+
+  it("kills a child stuck in a callback after MaxServerExpireTime and says where",
+     function()
+    local server = T.start{script = "StartServer = 1\nMasterHeartBeatTime = 0.2\n"
+                                    .. ECHO, children = 1}
+    local c, pid = greeted(server)
+    c:send("hang\n")
+    -- expire time is 5 x 0.2 = 1 s; allow the tick and the reaping
+    assert.truthy(T.wait_until(function() return not T.alive(pid) end, 5))
+    assert.truthy(T.wait_until(function()
+      local kids = server:children()
+      return #kids == 1 and kids[1] ~= pid
+    end, 5))
+    local log = server:log_text()
+    assert.truthy(log:find("child " .. pid .. " killed: no heartbeat for [%d.]+ s, in ClientInput since"),
+                  log)
+    local c2 = greeted(server)
+    c2:send("ping\n")
+    assert.truthy(c2:receive("*l"):find("ping"))
+  end)
+
+  it("MaxSessionPerServer = 1 makes a second client wait until the first leaves",
+     function()
+    local server = T.start{script = "StartServer = 1\nMaxServer = 1\n" ..
+                           "MaxSessionPerServer = 1\n" .. ECHO, children = 1}
+    local first = greeted(server)
+    local second = server:connect()   -- queued in the backlog, not accepted
+    second:settimeout(0.5)
+    local line, err = second:receive("*l")
+    assert.is_nil(line)
+    assert.equal("timeout", err)
+    first:close()
+    second:settimeout(5)
+    assert.truthy(assert(second:receive("*l")):find("^hi"))
+  end)
+
+  it("grows spares under held connections and shrinks them back", function()
+    local server = T.start{script = [[
+StartServer = 2
+MinSpareServer = 1
+MaxSpareServer = 2
+MaxServer = 6
+MaxSessionPerServer = 1
+MasterHeartBeatTime = 0.1
+]] .. ECHO, children = 2}
+    local held = {}
+    for i = 1, 4 do
+      local c, pid = greeted(server)
+      held[#held + 1] = c
+      -- each held connection fills its child: the pool keeps one spare
+      assert.truthy(T.wait_until(function()
+        return #server:children() >= math.min(i + 1, 6) end, 5))
+    end
+    assert.truthy(#server:children() >= 4)
+    for _, c in ipairs(held) do c:close() end
+    -- all idle now: more than MaxSpareServer idle children are stopped
+    assert.truthy(T.wait_until(function() return #server:children() == 2 end, 10),
+                  "children: " .. #server:children())
+  end)
+
+  it("recycles a child after MaxServerLifeTimes connections", function()
+    local server = T.start{script = "StartServer = 1\nMaxServer = 2\n" ..
+                           "MaxServerLifeTimes = 3\n" .. ECHO, children = 1}
+    local pids = {}
+    for i = 1, 3 do
+      local c, pid = greeted(server)
+      pids[i] = pid
+      c:close()
+    end
+    assert.equal(pids[1], pids[3], server:log_text())
+    assert.truthy(T.wait_until(function() return not T.alive(pids[1]) end, 5))
+    local c, pid = greeted(server)
+    assert.are_not.equal(pids[1], pid)
+    c:close()
+  end)
+
+  it("retries a child whose ChildStart fails with a growing delay", function()
+    local dir = T.tmpdir()
+    local flag = dir .. "/fail"
+    T.write_file(flag, "")
+    local server = T.start{script = ([[
+StartServer = 1
+function ChildStart()
+  local f = io.open(%q)
+  if f and not tine.settings.Filter:find("x") then
+    local n = tonumber(f:read("*a")) or 0
+    f:close()
+    if n > 0 then error("ChildStart refuses, " .. n .. " to go") end
+  end
+end
+]]):format(flag) .. ECHO, children = 1}
+    -- now make every new child fail three times
+    T.write_file(flag, "3")
+    local c, pid = greeted(server)
+    c:send("crash\n")
+    assert.truthy(T.wait_until(function()
+      return select(2, server:log_text():gsub("could not start", "")) >= 2
+    end, 5))
+    local log = server:log_text()
+    assert.truthy(log:find("ChildStart refuses"), log)
+    assert.truthy(log:find("waiting 0%.2 s before forking again"), log)
+    T.write_file(flag, "0")
+    assert.truthy(T.wait_until(function() return #server:children() == 1 end, 10))
+    local c2 = greeted(server)
+    c2:close()
+  end)
+end)
