@@ -365,13 +365,13 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
                     enum setting_source *culprit)
 {
     derive(s);
-    if (s->min_server > s->max_server)
-        return refuse(s, "MinServer", culprit, err, errlen,
-                      "%ld is more than MaxServer (%ld)", s->min_server,
-                      s->max_server);
     if (s->start_server > s->max_server)
         return refuse(s, "StartServer", culprit, err, errlen,
                       "%ld is more than MaxServer (%ld)", s->start_server,
+                      s->max_server);
+    if (s->min_server > s->max_server)
+        return refuse(s, "MinServer", culprit, err, errlen,
+                      "%ld is more than MaxServer (%ld)", s->min_server,
                       s->max_server);
     if (s->min_spare_server > s->max_server)
         return refuse(s, "MinSpareServer", culprit, err, errlen,

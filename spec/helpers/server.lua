@@ -97,10 +97,10 @@ function M.start(opts)
   M.sh(("sh -c '{ %s %s --pid-file %s/pid %s; echo $? > %s; } >%s 2>&1 &'")
        :format(M.bin, self.script, dir, args, self.status_file, self.log))
   started[#started + 1] = self
+  if opts.wait == false then return self end
   self.pid = M.wait_until(function()
     return tonumber(M.read_file(dir .. "/pid") or "")
   end, 10)
-  if opts.wait == false then return self end
   assert(self.pid, "tine did not start: " .. (M.read_file(self.log) or ""))
   local want = opts.children or 0
   assert(M.wait_until(function() return #self:children() >= want end, 10),
@@ -124,6 +124,7 @@ end
 
 -- Kill the master and its children, whatever state they are in.
 function Server:kill()
+  self.pid = self.pid or tonumber(M.read_file(self.dir .. "/pid") or "")
   local kids = self:children()
   if self.pid then M.signal(self.pid, "KILL") end
   for _, k in ipairs(kids) do M.signal(k, "KILL") end
