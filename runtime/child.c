@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "log.h"
 #include "lua_host.h"
+#include "privs.h"
 #include "scoreboard.h"
 
 #define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
@@ -349,6 +350,10 @@ int child_main(const struct child_start *st)
     ch.channel_fd = st->channel_fd;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
+    struct privs privs;
+    if (privs_resolve(ch.s->user, ch.s->group, &privs, err, sizeof(err)) < 0 ||
+        privs_drop(&privs, err, sizeof(err)) < 0)
+        return fail_start(&ch, err);
     if (access_build("Allow", &ch.s->allow, &ch.allow, err, sizeof(err)) < 0 ||
         access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0)
         return fail_start(&ch, err);

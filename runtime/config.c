@@ -8,6 +8,7 @@
 #include "access.h"
 #include "listen.h"
 #include "lua_host.h"
+#include "privs.h"
 
 /* Errors in settings the flags set are usage errors (2); the rest are the
  * script's (1). */
@@ -39,6 +40,12 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
             return -1;
         }
         access_free(&list);
+    }
+    struct privs privs;
+    if (privs_resolve(s->user, s->group, &privs, err, errlen) < 0) {
+        *culprit = s->source[settings_find(err[0] == 'U' ? "User" : "Group") -
+                             settings_table];
+        return -1;
     }
     return 0;
 }

@@ -18,13 +18,29 @@
 #include "lua_api.h"
 #include "lua_host.h"
 
+/* Is input held back: closing, paused by the script, or too much output
+ * queued? Held input stays buffered, neither read nor delivered. */
+static int input_held(const struct conn *c)
+{
+    return c->closing || c->script_paused || c->backpressure;
+}
+
 /* Read input only while nothing holds it back. */
 static void update_reading(struct conn *c)
 {
-    if (!c->closing && !c->script_paused && !c->backpressure)
+    if (!input_held(c))
         bufferevent_enable(c->bev, EV_READ);
     else
         bufferevent_disable(c->bev, EV_READ);
+}
+
+/* Input is no longer held: deliver what was buffered meanwhile, from the
+ * loop rather than from the caller. */
+static void release_input(struct conn *c)
+{
+    update_reading(c);
+    if (!input_held(c))
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* The end: ClientDisconnected, then free everything and tell the child. */
@@ -65,7 +81,7 @@ static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
 {
     struct lua_host *h = child_host(c->child);
     size_t max = (size_t)child_settings(c->child)->max_line_length;
-    while (!c->closing && !c->script_paused) {
+    while (!input_held(c)) {
         size_t len = 0, eol = 0;
         enum frame_result r = framing_next_line(in, max, &len, &eol);
         if (r == FRAME_INCOMPLETE) {
@@ -91,7 +107,7 @@ static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
 static void deliver_stream(struct conn *c, struct evbuffer *in)
 {
     size_t len = evbuffer_get_length(in);
-    if (len == 0 || c->closing || c->script_paused) return;
+    if (len == 0 || input_held(c)) return;
     const char *data = (const char *)evbuffer_pullup(in, -1);
     if (host_client_call(child_host(c->child), CB_CLIENT_INPUT, c, data,
                          len) < 0)
@@ -108,10 +124,14 @@ static void deliver(struct conn *c, int at_eof)
         deliver_lines(c, in, at_eof);
 }
 
+/* Deliver what is buffered; after the client's EOF, close once everything
+ * held back meanwhile has been delivered. */
 static void on_read(struct bufferevent *bev, void *arg)
 {
+    struct conn *c = arg;
     (void)bev;
-    deliver(arg, 0);
+    deliver(c, c->eof_seen);
+    if (c->eof_seen && !input_held(c)) conn_close(c, "eof");
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -122,7 +142,7 @@ static void on_write(struct bufferevent *bev, void *arg)
     if (c->backpressure && queued <= limit / 2) {
         c->backpressure = 0;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-        update_reading(c);
+        release_input(c);
     }
     if (c->closing && queued == 0) conn_finish(c);
 }
@@ -130,10 +150,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
-    (void)bev;
     if (what & BEV_EVENT_EOF) {
-        if (!c->closing) deliver(c, 1);
-        conn_close(c, "eof");
+        c->eof_seen = 1;
+        on_read(bev, c);
     } else if (what & BEV_EVENT_ERROR) {
         int e = EVUTIL_SOCKET_ERROR();
         if (!c->closing) conn_fail(c, evutil_socket_error_to_string(e));
@@ -211,7 +230,5 @@ int conn_write(struct conn *c, const char *data, size_t len)
 void conn_set_paused(struct conn *c, int paused)
 {
     c->script_paused = paused;
-    update_reading(c);
-    if (!paused && !c->closing)  /* hand over lines buffered meanwhile */
-        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+    release_input(c);
 }

@@ -18,6 +18,7 @@ struct conn {
     int closing;              /* no more input; finished once drained */
     int script_paused;        /* client:pause() */
     int backpressure;         /* output over MaxOutputBuffer */
+    int eof_seen;             /* the client has closed its side */
     const char *reason;       /* for ClientDisconnected */
     char remote_ip[INET6_ADDRSTRLEN];
     int remote_port;

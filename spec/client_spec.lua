@@ -27,6 +27,9 @@ function ClientInput(c, line)
     tine.log("info", "write after close: " .. tostring(ok) .. " " .. tostring(err))
   elseif line == "later" then
     tine.timer(0.05, function() c:write("timer fired\n") end)
+  elseif line == "nap" then
+    c:pause()
+    tine.timer(0.2, function() c:resume() end)
   elseif line == "count" then
     c:write(tine.connections(), "\n")
   else
@@ -147,6 +150,16 @@ describe("a client", function()
     assert.equal("timer fired", b:receive("*l"))
     a:send("count\n")
     assert.equal("2", a:receive("*l"))
+  end)
+
+  it("paused by the script gets its lines later, even after half-closing", function()
+    local c = greeted(server)
+    c:send("nap\nfirst\nsecond\n")
+    c:shutdown("send")
+    assert.equal("echo first", c:receive("*l"))
+    assert.equal("echo second", c:receive("*l"))
+    local _, err = c:receive("*l")
+    assert.equal("closed", err)
   end)
 
   it("that leaves is reported to ClientDisconnected as eof", function()

@@ -79,13 +79,15 @@ local Server = {}
 Server.__index = Server
 
 -- Start tine on a script whose text is `opts.script` (Port is set to a
--- free port unless opts.port == false), with extra command-line `opts.args`.
+-- free port unless opts.port == false), with extra command-line `opts.args`;
+-- opts.readable makes the script readable by other users (for User).
 -- Waits until opts.children (default 0) children exist. It never probes the
 -- port: the listener is bound before any child is forked, so clients queue
 -- in the backlog until a child accepts, and a probe would count as a
 -- connection. Returns a server object.
 function M.start(opts)
   local dir = M.tmpdir()
+  if opts.readable then os.execute("chmod 755 " .. dir) end  -- for User
   local self = setmetatable({dir = dir, log = dir .. "/log",
                              status_file = dir .. "/status"}, Server)
   self.port = opts.port ~= false and (opts.port or M.free_port()) or nil

@@ -1,0 +1,145 @@
+-- Operational settings against the running binary: User, Allow/Deny,
+-- MaxOutputBuffer, Daemonize, PidFile.
+local T = require "spec.helpers.server"
+local socket = require "socket"
+
+local GREET = [[
+function ClientConnected(c) c:write("hi\n") end
+function ClientInput(c, line) c:write("echo ", line, "\n") end
+]]
+
+-- The uid a process runs as, from /proc.
+local function uid_of(pid)
+  local status = T.read_file("/proc/" .. pid .. "/status") or ""
+  return tonumber(status:match("\nUid:%s+(%d+)"))
+end
+
+describe("User", function()
+  after_each(function() T.stop_all() end)
+
+  it("makes children drop to that user while the master keeps its own", function()
+    local nobody = tonumber(T.sh("id -u nobody"))
+    local server = T.start{script = 'StartServer = 1\nUser = "nobody"\n' .. GREET,
+                           children = 1, readable = true}
+    local c = server:connect()
+    assert.equal("hi", c:receive("*l"))
+    assert.equal(nobody, uid_of(server:children()[1]))
+    assert.equal(0, uid_of(server.pid))
+  end)
+
+  it("that does not exist is refused, naming the setting", function()
+    local server = T.start{script = 'User = "no-such-user-here"\n' .. GREET,
+                           wait = false}
+    assert.equal(1, server:wait_exit(10))
+    assert.truthy(server:log_text():find('User: no such user "no%-such%-user%-here"'))
+  end)
+end)
+
+describe("Allow and Deny", function()
+  after_each(function() T.stop_all() end)
+
+  local function greeting(server)
+    local c = server:connect()
+    local line = c:receive("*l")
+    c:close()
+    return line
+  end
+
+  it("close a denied peer before any callback", function()
+    local server = T.start{script = 'StartServer = 1\nDeny = {"127.0.0.0/8"}\n' ..
+                           GREET, children = 1}
+    assert.is_nil(greeting(server))
+  end)
+
+  it("close a peer that matches no entry of a non-empty Allow", function()
+    local server = T.start{script = 'StartServer = 1\nAllow = {"10.0.0.0/8", "::1"}\n' ..
+                           GREET, children = 1}
+    assert.is_nil(greeting(server))
+  end)
+
+  it("let in a peer that Allow names", function()
+    local server = T.start{script = 'StartServer = 1\nAllow = {"127.0.0.1"}\n' ..
+                           GREET, children = 1}
+    assert.equal("hi", greeting(server))
+  end)
+
+  it("with a malformed entry are refused, naming the setting", function()
+    local dir = T.tmpdir()
+    T.write_file(dir .. "/s.lua", 'Deny = {"10.0.0.0/40"}\n' .. GREET)
+    local out = T.sh(T.bin .. " --check " .. dir .. "/s.lua 2>&1; echo exit=$?")
+    assert.truthy(out:find('Deny: "10.0.0.0/40" is not an address or CIDR block'))
+    assert.truthy(out:find("exit=1"))
+  end)
+end)
+
+describe("MaxOutputBuffer", function()
+  after_each(function() T.stop_all() end)
+
+  it("stops reading a client that does not read its replies, until it does", function()
+    local server = T.start{script = [[
+StartServer = 1
+MaxOutputBuffer = 1048576
+local lines, big = 0, string.rep("x", 1048575) .. "\n"
+function ClientInput(c, line)
+  if line == "count" then return c:write(lines, "\n") end
+  lines = lines + 1
+  c:write(big)
+end
+]], children = 1}
+    local slow = server:connect()
+    slow:send(string.rep("more\n", 50))
+    local probe = server:connect()
+    local function count()
+      probe:send("count\n")
+      return tonumber(probe:receive("*l"))
+    end
+    socket.sleep(0.5)
+    local stalled = count()
+    assert.truthy(stalled < 50, "lines taken while the client read nothing: " .. stalled)
+    socket.sleep(0.2)
+    assert.equal(stalled, count())
+    -- read everything: input is taken again as the queue drains
+    slow:settimeout(10)
+    local got = 0
+    while got < 50 * 1048576 do
+      local chunk, err, partial = slow:receive(1048576)
+      chunk = chunk or partial
+      assert.is_nil(err, err)
+      got = got + #chunk
+    end
+    assert.equal(50, count())
+  end)
+end)
+
+describe("Daemonize", function()
+  it("detaches: the command returns, the master serves and stops on TERM", function()
+    local dir = T.tmpdir()
+    local port = T.free_port()
+    T.write_file(dir .. "/s.lua", ("Port = %d\nStartServer = 1\n"):format(port) .. GREET)
+    local rc = os.execute(("%s %s/s.lua --daemonize --pid-file %s/pid --log-file %s/log")
+                          :format(T.bin, dir, dir, dir))
+    assert.equal(0, rc)
+    local pid = T.wait_until(function() return tonumber(T.read_file(dir .. "/pid") or "") end, 5)
+    assert.is_not_nil(pid)
+    local c = T.connect(port)
+    assert.equal("hi", c:receive("*l"))
+    c:close()
+    T.signal(pid, "TERM")
+    assert.truthy(T.wait_until(function() return not T.alive(pid) end, 5))
+    assert.is_nil(T.read_file(dir .. "/pid"))
+    assert.truthy(T.read_file(dir .. "/log"):find("listening on"))
+  end)
+end)
+
+describe("PidFile", function()
+  after_each(function() T.stop_all() end)
+
+  it("refuses to start a second master over a live one", function()
+    local first = T.start{script = "StartServer = 1\n" .. GREET, children = 1}
+    local out = T.sh(("%s %s --port %d --pid-file %s/pid 2>&1; echo exit=$?")
+                     :format(T.bin, first.script, T.free_port(), first.dir))
+    assert.truthy(out:find("PidFile: [^\n]* names pid " .. first.pid .. ", which is running"), out)
+    assert.truthy(out:find("exit=1"))
+    assert.equal(first.pid, tonumber(T.read_file(first.dir .. "/pid")))
+  end)
+end)
