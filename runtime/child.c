@@ -348,6 +348,7 @@ int child_main(const struct child_start *st)
     ch.s = st->settings;
     ch.slot = st->slot;
     ch.channel_fd = st->channel_fd;
+    ch.paused_by_master = st->paused;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
     struct privs privs;

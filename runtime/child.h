@@ -31,6 +31,7 @@ struct child_start {
     struct scoreboard_slot *slot;
     pid_t master_pid;
     long generation;
+    int paused;          /* start with accepting paused (USR1) */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

@@ -152,7 +152,7 @@ static void become_child(struct master *m, int fd, int slot)
     close_other_fds(keep, nkeep);
     struct child_start st = {&m->s, m->script, m->listeners, m->nlisteners,
                              fd, slot >= 0 ? &m->sb.slots[slot] : NULL,
-                             getppid(), m->generation};
+                             getppid(), m->generation, m->paused};
     _exit(child_main(&st));
 }
 
@@ -250,15 +250,13 @@ static void begin_shutdown(struct master *m, int graceful, const char *why)
 
 /* ---- messages from children ----------------------------------------- */
 
-/* A new child is up: stop the one it replaces, and tell it the pool's
- * pause state. */
+/* A new child is up: stop the one it replaces. */
 static void child_ready(struct master *m, struct child_rec *r)
 {
     r->ready = 1;
     m->started = 1;
     m->failures = 0;
     log_debug("child %d ready", (int)r->pid);
-    if (m->paused) channel_send_type(r->fd, MSG_PAUSE);
     if (m->shutting_down) stop_child(m, r, "shutdown");
     struct child_rec *old = r->replaces ? find_child(m, r->replaces) : NULL;
     if (old) stop_child(m, old, "replaced");
@@ -531,10 +529,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- signals -------------------------------------------------------- */
 
+/* Send type to every child; one still starting reads it once ready. */
 static void broadcast(struct master *m, enum channel_type type)
 {
     for (struct child_rec *r = m->children; r; r = r->next)
-        if (r->ready) channel_send_type(r->fd, type);
+        channel_send_type(r->fd, type);
 }
 
 /* Did the reload change what is bound? */
@@ -590,12 +589,10 @@ static void reload(struct master *m)
 /* TTIN / TTOU: one child more or fewer, moving MinServer and MaxServer. */
 static void resize(struct master *m, int delta)
 {
-    if (delta < 0 && m->s.max_server <= 1) {
+    if (settings_resize(&m->s, delta) < 0) {
         log_warn("TTOU ignored: MaxServer is already 1");
         return;
     }
-    m->s.max_server += delta;
-    if (m->s.min_server + delta >= 1) m->s.min_server += delta;
     log_info("%s: MinServer %ld, MaxServer %ld", delta > 0 ? "TTIN" : "TTOU",
              m->s.min_server, m->s.max_server);
     if (delta > 0 && count_children(m).total < m->s.max_server) {

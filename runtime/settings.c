@@ -395,6 +395,20 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
     return 0;
 }
 
+int settings_resize(struct settings *s, int delta)
+{
+    if (s->max_server + delta < 1) return -1;
+    s->max_server += delta;
+    if (s->min_server + delta >= 1) s->min_server += delta;
+    if (is_default(s, "MinSpareServer")) {
+        s->min_spare_server = s->min_server;
+        if (s->max_spare_server > 0 &&
+            s->min_spare_server > s->max_spare_server)
+            s->min_spare_server = s->max_spare_server;
+    }
+    return 0;
+}
+
 /* Print str as a Lua string literal. */
 static void print_quoted(const char *str, FILE *out)
 {

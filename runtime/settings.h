@@ -115,6 +115,11 @@ int settings_set_text(struct settings *s, const struct setting_def *def,
 int settings_finish(struct settings *s, char *err, size_t errlen,
                     enum setting_source *culprit);
 
+/* TTIN (delta 1) / TTOU (delta -1): move MaxServer and MinServer by one,
+ * never below 1, and MinSpareServer with them while it is derived. Returns
+ * 0, or -1 (nothing changed) when MaxServer would drop below 1. */
+int settings_resize(struct settings *s, int delta);
+
 /* Print every setting as `Name = value` (Lua syntax), one per line. */
 void settings_print(const struct settings *s, FILE *out);
 

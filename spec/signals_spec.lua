@@ -1,0 +1,132 @@
+-- Signals to the master and to one child; reload; recycling by time.
+local T = require "spec.helpers.server"
+
+local function script(version)
+  return ([[
+StartServer = 2
+MasterHeartBeatTime = 0.2
+function ClientConnected(c) c:write("v%d ", tine.pid, " ", tine.generation, "\n") end
+function ClientInput(c, line) c:write("v%d ", line, "\n") end
+]]):format(version, version)
+end
+
+-- Connect and read the greeting: (client, version, pid, generation).
+local function hello(server)
+  local c = server:connect()
+  local v, pid, gen = assert(c:receive("*l")):match("^v(%d+) (%d+) (%d+)$")
+  return c, tonumber(v), tonumber(pid), tonumber(gen)
+end
+
+describe("HUP", function()
+  after_each(function() T.stop_all() end)
+
+  it("brings the new script to new clients; an open connection to an old child is still served",
+     function()
+    local server = T.start{script = script(1), children = 2}
+    local old, v = hello(server)
+    assert.equal(1, v)
+    T.write_file(server.script, ("Port = %d\n"):format(server.port) .. script(2))
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      local c, version, _, gen = hello(server)
+      c:close()
+      return version == 2 and gen == 1
+    end, 10))
+    old:send("still\n")
+    assert.equal("v1 still", old:receive("*l"))
+    old:close()
+    assert.truthy(T.wait_until(function() return #server:children() == 2 end, 10))
+  end)
+
+  it("with a broken script keeps the old children serving and the master up", function()
+    local server = T.start{script = script(1), children = 2}
+    local before = server:children()
+    T.write_file(server.script, "this is not Lua\n")
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("reload failed, the running children keep serving") end, 5))
+    assert.same(before, server:children())
+    local c, v = hello(server)
+    assert.equal(1, v)
+    c:close()
+  end)
+end)
+
+describe("TTIN and TTOU", function()
+  after_each(function() T.stop_all() end)
+
+  it("add and remove one child each", function()
+    local server = T.start{script = script(1), children = 2}
+    T.signal(server.pid, "TTIN")
+    assert.truthy(T.wait_until(function() return #server:children() == 3 end, 5))
+    T.signal(server.pid, "TTOU")
+    assert.truthy(T.wait_until(function() return #server:children() == 2 end, 5))
+    T.signal(server.pid, "TTOU")
+    assert.truthy(T.wait_until(function() return #server:children() == 1 end, 5))
+    assert.truthy(server:log_text():find("TTOU: MinServer 1, MaxServer 19"))
+  end)
+end)
+
+describe("USR1 and USR2", function()
+  after_each(function() T.stop_all() end)
+
+  it("to the master stop new clients being greeted until resumed", function()
+    local server = T.start{script = script(1), children = 2}
+    local c = hello(server)
+    T.signal(server.pid, "USR1")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("USR1: pausing") end, 5))
+    local waiting = server:connect()
+    waiting:settimeout(0.5)
+    assert.is_nil((waiting:receive("*l")))
+    c:send("served\n")                     -- open connections carry on
+    assert.equal("v1 served", c:receive("*l"))
+    T.signal(server.pid, "USR2")
+    waiting:settimeout(5)
+    assert.truthy(waiting:receive("*l"):find("^v1 "))
+  end)
+end)
+
+describe("a signal to one child", function()
+  after_each(function() T.stop_all() end)
+
+  it("TERM stops it gracefully and the master replaces it", function()
+    local server = T.start{script = script(1), children = 2}
+    local c, _, pid = hello(server)
+    T.signal(pid, "TERM")
+    assert.truthy(T.wait_until(function() return #server:children() == 3 end, 5))
+    c:send("draining\n")
+    assert.equal("v1 draining", c:receive("*l"))
+    c:close()
+    assert.truthy(T.wait_until(function() return not T.alive(pid) end, 5))
+    assert.truthy(T.wait_until(function() return #server:children() == 2 end, 5))
+  end)
+end)
+
+describe("recycling by time", function()
+  after_each(function() T.stop_all() end)
+
+  it("replaces a child older than MaxServerLifeTime", function()
+    local server = T.start{script = "MaxServerLifeTime = 0.5\n" .. script(1),
+                           children = 2}
+    local first = server:children()
+    assert.truthy(T.wait_until(function()
+      local now = server:children()
+      return #now == 2 and now[1] ~= first[1] and now[1] ~= first[2]
+         and now[2] ~= first[1] and now[2] ~= first[2]
+    end, 10))
+    assert.truthy(server:log_text():find("older than MaxServerLifeTime"))
+  end)
+
+  it("replaces a child idle for MaxServerSpareTime, not a busy one", function()
+    local server = T.start{script = "MaxServerSpareTime = 0.5\n" .. script(1),
+                           children = 2}
+    local c, _, busy = hello(server)
+    local idle = server:children()[1] == busy and server:children()[2]
+                 or server:children()[1]
+    assert.truthy(T.wait_until(function() return not T.alive(idle) end, 10))
+    assert.is_true(T.alive(busy))
+    assert.truthy(server:log_text():find("idle for MaxServerSpareTime"))
+    c:close()
+  end)
+end)
