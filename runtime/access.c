@@ -2,6 +2,7 @@
 #include "access.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,15 @@ int access_parse(const char *text, struct access_rule *out, char *err,
         goto bad;
     }
     if (slash) {
-        char *end;
-        long p = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || p < 0 || p > out->prefix)
-            goto bad;
-        out->prefix = (int)p;
+        const char *digits = slash + 1;
+        int p = 0;
+        if (*digits == '\0' || strlen(digits) > 3) goto bad;
+        for (const char *d = digits; *d; d++) {
+            if (!isdigit((unsigned char)*d)) goto bad;
+            p = p * 10 + (*d - '0');
+        }
+        if (p > out->prefix) goto bad;
+        out->prefix = p;
     }
     return 0;
 bad:

@@ -2,6 +2,7 @@
 #include "listen.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -18,9 +19,13 @@
 /* Parse "port" (1..65535) into *port; -1 if it is not one. */
 static int parse_port(const char *text, int *port)
 {
-    char *end;
-    long p = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || p < 1 || p > 65535) return -1;
+    long p = 0;
+    if (*text == '\0' || strlen(text) > 5) return -1;
+    for (const char *d = text; *d; d++) {
+        if (!isdigit((unsigned char)*d)) return -1;
+        p = p * 10 + (*d - '0');
+    }
+    if (p < 1 || p > 65535) return -1;
     *port = (int)p;
     return 0;
 }

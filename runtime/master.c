@@ -98,9 +98,8 @@ static long conns_of(struct master *m, struct child_rec *r)
 }
 
 /* Tell a child to stop gracefully; a signal if the channel fails. */
-static void stop_child(struct master *m, struct child_rec *r, const char *why)
+static void stop_child(struct child_rec *r, const char *why)
 {
-    (void)m;
     if (r->stop_sent > 0 || r->killed) return;
     r->stop_sent = clock_now();
     log_debug("stopping child %d: %s", (int)r->pid, why);
@@ -238,7 +237,7 @@ static void begin_shutdown(struct master *m, int graceful, const char *why)
     log_info("%s: shutting down %s", why, graceful ? "gracefully" : "now");
     m->shutting_down = 1;
     for (struct child_rec *r = m->children; r; r = r->next) {
-        if (graceful) stop_child(m, r, "shutdown");
+        if (graceful) stop_child(r, "shutdown");
         else kill_child(r);
     }
     if (graceful) {
@@ -257,9 +256,9 @@ static void child_ready(struct master *m, struct child_rec *r)
     m->started = 1;
     m->failures = 0;
     log_debug("child %d ready", (int)r->pid);
-    if (m->shutting_down) stop_child(m, r, "shutdown");
+    if (m->shutting_down) stop_child(r, "shutdown");
     struct child_rec *old = r->replaces ? find_child(m, r->replaces) : NULL;
-    if (old) stop_child(m, old, "replaced");
+    if (old) stop_child(old, "replaced");
 }
 
 static void handle_message(struct master *m, struct child_rec *r,
@@ -456,7 +455,7 @@ static void pool_run(struct master *m)
     for (long i = 0; i < d.stop; i++) {
         struct child_rec *victim = pick_excess(m);
         if (!victim) break;
-        stop_child(m, victim, "excess");
+        stop_child(victim, "excess");
     }
     if (d.fork > 0 && !may_fork) {
         schedule_respawn(m, m->spawn_not_before - now);
@@ -578,6 +577,8 @@ static void reload(struct master *m)
     if (log_open(m->s.log_file) < 0)
         log_error("LogFile: cannot open %s: %s", m->s.log_file,
                   strerror(errno));
+    struct timeval tick = timeval_of(m->s.master_heart_beat_time);
+    event_add(m->tick_ev, &tick);  /* MasterHeartBeatTime may have changed */
     m->generation++;
     for (struct child_rec *r = m->children; r; r = r->next)
         if (r->stop_sent == 0 && !r->killed) r->recycle_wanted = 1;
@@ -599,7 +600,7 @@ static void resize(struct master *m, int delta)
         spawn(m);
     } else if (delta < 0) {
         struct child_rec *victim = pick_excess(m);
-        if (victim) stop_child(m, victim, "TTOU");
+        if (victim) stop_child(victim, "TTOU");
     }
     pool_run(m);
 }

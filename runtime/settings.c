@@ -382,11 +382,20 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
                       "%ld is more than MaxSpareServer (%ld)",
                       s->min_spare_server, s->max_spare_server);
     if (s->server_heart_beat_time >= s->max_server_expire_time) {
-        snprintf(err, errlen,
-                 "ServerHeartBeatTime: %g must be less than "
-                 "MaxServerExpireTime (%g), or every child is killed",
-                 s->server_heart_beat_time, s->max_server_expire_time);
-        if (culprit) *culprit = source_of(s, "ServerHeartBeatTime");
+        /* Name the setting the user set: a derived one is no culprit. */
+        if (is_default(s, "ServerHeartBeatTime")) {
+            snprintf(err, errlen,
+                     "MaxServerExpireTime: %g must be more than "
+                     "ServerHeartBeatTime (%g), or every child is killed",
+                     s->max_server_expire_time, s->server_heart_beat_time);
+            if (culprit) *culprit = source_of(s, "MaxServerExpireTime");
+        } else {
+            snprintf(err, errlen,
+                     "ServerHeartBeatTime: %g must be less than "
+                     "MaxServerExpireTime (%g), or every child is killed",
+                     s->server_heart_beat_time, s->max_server_expire_time);
+            if (culprit) *culprit = source_of(s, "ServerHeartBeatTime");
+        }
         return -1;
     }
     if (s->port == 0 && s->listen.n == 0)
@@ -415,7 +424,7 @@ static void print_quoted(const char *str, FILE *out)
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
         if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-        else if (*p < 32 || *p == 127) fprintf(out, "\\%d", *p);
+        else if (*p < 32 || *p == 127) fprintf(out, "\\%03d", *p);
         else fputc(*p, out);
     }
     fputc('"', out);
@@ -451,27 +460,29 @@ void settings_print(const struct settings *s, FILE *out)
     }
 }
 
-/* Edit distance between a and b, compared without regard to case. */
+/* Edit distance between a and b, compared without regard to case; a swap
+ * of two neighbouring letters counts as one edit. */
 static size_t edit_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b), row[64];
-    if (la >= 63 || lb >= 63) return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    size_t la = strlen(a), lb = strlen(b), d[64][64];
+    if (la >= 64 || lb >= 64) return (size_t)-1;
+    for (size_t i = 0; i <= la; i++) d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            int same = tolower((unsigned char)a[i - 1]) ==
-                       tolower((unsigned char)b[j - 1]);
-            size_t best = diag + (same ? 0 : 1);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int ca = tolower((unsigned char)a[i - 1]);
+            int cb = tolower((unsigned char)b[j - 1]);
+            size_t best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
     }
-    return row[lb];
+    return d[la][lb];
 }
 
 const char *settings_near_miss(const char *name)
