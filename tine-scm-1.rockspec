@@ -25,5 +25,6 @@ build = {
     LUADIR = "$(LUADIR)",
     BINDIR = "$(BINDIR)",
     TINE_TESTS = "OFF",
+    TINE_BENCH = "OFF",
   },
 }
