@@ -79,7 +79,7 @@ const char *channel_type_name(enum channel_type type)
     static const char *const names[] = {
         [MSG_READY] = "READY", [MSG_HEARTBEAT] = "HEARTBEAT",
         [MSG_SHUTDOWN_SERVER] = "SHUTDOWN_SERVER",
-        [MSG_RECYCLE_ME] = "RECYCLE_ME", [MSG_STOPPING] = "STOPPING",
+        [MSG_RECYCLE_ME] = "RECYCLE_ME",
         [MSG_FAILED] = "FAILED", [MSG_PAUSE] = "PAUSE",
         [MSG_RESUME] = "RESUME", [MSG_STOP] = "STOP"};
     if (type <= 0 || type >= MSG_TYPE_END || !names[type]) return "?";

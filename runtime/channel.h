@@ -12,8 +12,8 @@ enum channel_type {
     MSG_READY = 1,          /* loaded, ChildStart done, accepting */
     MSG_HEARTBEAT,          /* alive; carries counts */
     MSG_SHUTDOWN_SERVER,    /* tine.shutdown() */
-    MSG_RECYCLE_ME,         /* tine.recycle() or MaxServerLifeTimes reached */
-    MSG_STOPPING,           /* stopping on its own (TERM/INT to the child) */
+    MSG_RECYCLE_ME,         /* tine.recycle(), TERM/INT to the child, or
+                             * MaxServerLifeTimes reached */
     MSG_FAILED,             /* could not start; text holds the error */
     /* master -> child */
     MSG_PAUSE = 16,         /* stop accepting */

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "log.h"
 #include "lua_host.h"
+#include "pool.h"
 #include "privs.h"
 #include "scoreboard.h"
 
@@ -50,7 +51,8 @@ struct child {
     int paused_by_master;   /* PAUSE message or USR1 */
     int paused_by_script;   /* tine.pause() */
     int accept_backoff;     /* out of descriptors: retrying on a timer */
-    int lifetime_done;      /* MaxServerLifeTimes reached */
+    unsigned long lifetime_limit;  /* MaxServerLifeTimes, jittered; 0 off */
+    int lifetime_done;      /* lifetime_limit reached */
     int stopping;           /* draining before exit */
     int finished;           /* ChildStop has run; the loop is ending */
     int recycle_asked, shutdown_asked;
@@ -172,12 +174,11 @@ void child_conn_opened(struct child *ch, struct conn *c)
     ch->accepted++;
     if (ch->slot) ch->slot->idle_since = 0;
     publish_counts(ch);
-    long lifetimes = ch->s->max_server_life_times;
-    if (lifetimes > 0 && ch->accepted >= (unsigned long)lifetimes &&
+    if (ch->lifetime_limit > 0 && ch->accepted >= ch->lifetime_limit &&
         !ch->lifetime_done) {
         ch->lifetime_done = 1;
-        log_info("child reached MaxServerLifeTimes (%ld): recycling",
-                 lifetimes);
+        log_info("child reached MaxServerLifeTimes (%lu with RecycleJitter): "
+                 "recycling", ch->lifetime_limit);
         child_request_recycle(ch);
     }
     update_accepting(ch);
@@ -254,9 +255,10 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     channel_send(ch->channel_fd, &m);
 }
 
-/* USR1/USR2 pause and resume accepting; TERM/INT stop this child
- * gracefully (the master replaces it). Read from a signalfd: the master's
- * libevent signal state, inherited through fork, is never touched. */
+/* USR1/USR2 pause and resume accepting; TERM/INT ask the master to
+ * replace this child: it stops once its replacement is ready. Read from a
+ * signalfd: the master's libevent signal state, inherited through fork, is
+ * never touched. */
 static void on_signal(evutil_socket_t fd, short what, void *arg)
 {
     struct child *ch = arg;
@@ -267,21 +269,23 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
             ch->paused_by_master = si.ssi_signo == SIGUSR1;
             update_accepting(ch);
         } else {
-            channel_send_type(ch->channel_fd, MSG_STOPPING);
-            begin_stop(ch);
+            log_info("%s: recycling this child", strsignal((int)si.ssi_signo));
+            child_request_recycle(ch);
         }
     }
 }
 
-/* Tell the master why we cannot start; returns the exit status. */
-static int fail_start(struct child *ch, const char *why)
+/* Log why we cannot start (with the traceback, if any) and tell the
+ * master file:line: message; returns the exit status. */
+static int fail_start(struct child *ch, char *why)
 {
     struct channel_msg m;
+    if (strstr(why, "\nstack traceback:")) log_error("%s", why);
+    host_strip_traceback(why);
     memset(&m, 0, sizeof(m));
     m.type = MSG_FAILED;
     m.text_len = (uint32_t)snprintf(m.text, sizeof(m.text), "%s", why);
     if (m.text_len > CHANNEL_TEXT_MAX) m.text_len = CHANNEL_TEXT_MAX;
-    log_debug("child cannot start: %s", why);
     channel_send(ch->channel_fd, &m);
     return CHILD_EXIT_START_FAILED;
 }
@@ -349,6 +353,9 @@ int child_main(const struct child_start *st)
     ch.slot = st->slot;
     ch.channel_fd = st->channel_fd;
     ch.paused_by_master = st->paused;
+    ch.lifetime_limit = (unsigned long)pool_jitter(
+        (double)ch.s->max_server_life_times, ch.s->recycle_jitter,
+        st->jitter_draw);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
     struct privs privs;
@@ -359,15 +366,20 @@ int child_main(const struct child_start *st)
         access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0)
         return fail_start(&ch, err);
     ch.base = event_base_new();
-    if (!ch.base) return fail_start(&ch, "cannot create an event base");
+    if (!ch.base) {
+        snprintf(err, sizeof(err), "cannot create an event base");
+        return fail_start(&ch, err);
+    }
     struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
                            st->generation};
     ch.host = host_open(st->script, &env, err, sizeof(err));
     if (!ch.host) ch.exit_code = fail_start(&ch, err);
     else if (host_call_hook(ch.host, CB_CHILD_START, err, sizeof(err)) < 0)
         ch.exit_code = fail_start(&ch, err);
-    else if (setup_events(&ch, st) < 0)
-        ch.exit_code = fail_start(&ch, "cannot set up the event loop");
+    else if (setup_events(&ch, st) < 0) {
+        snprintf(err, sizeof(err), "cannot set up the event loop");
+        ch.exit_code = fail_start(&ch, err);
+    }
     if (ch.exit_code == 0) {
         if (ch.slot) ch.slot->idle_since = clock_now();
         channel_send_type(ch.channel_fd, MSG_READY);

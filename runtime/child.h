@@ -32,6 +32,7 @@ struct child_start {
     pid_t master_pid;
     long generation;
     int paused;          /* start with accepting paused (USR1) */
+    double jitter_draw;  /* in [0, 1): spreads MaxServerLifeTimes */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

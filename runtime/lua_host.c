@@ -84,9 +84,7 @@ static void seed_random(lua_State *L)
     lua_pop(L, 1);  /* math */
 }
 
-/* Drop the traceback from a load-time error: file:line: message is what
- * the user needs on one line. */
-static void strip_traceback(char *err)
+void host_strip_traceback(char *err)
 {
     char *tb = strstr(err, "\nstack traceback:");
     if (tb) *tb = '\0';
@@ -114,7 +112,7 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
         goto fail;
     }
     if (host_pcall(h, CB_LOAD, 0, err, errlen) < 0) {
-        strip_traceback(err);
+        host_strip_traceback(err);
         goto fail;
     }
     if (!host_has_function(h, "ClientInput")) {

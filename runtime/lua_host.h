@@ -85,6 +85,9 @@ int host_call_hook(struct lua_host *h, int cb, char *err, size_t errlen);
 int host_client_call(struct lua_host *h, int cb, struct conn *c,
                      const char *arg, size_t len);
 
+/* Cut the traceback off an error message, leaving file:line: message. */
+void host_strip_traceback(char *err);
+
 /* Kilobytes used by the Lua heap. */
 unsigned host_heap_kb(struct lua_host *h);
 

@@ -39,7 +39,9 @@ struct child_rec {
     long generation;
     double started, last_seen, stop_sent;
     int ready;                /* sent READY */
-    int killed;               /* SIGKILL sent */
+    enum kill_reason killed;  /* why SIGKILL was sent, if it was */
+    int canary;               /* first child of a reload still pending */
+    double jitter_draw;       /* in [0, 1): spreads its recycling */
     int recycle_wanted;       /* to be stopped once its replacement is up */
     pid_t replaces;           /* the child this one replaces, if any */
     pid_t replaced_by;        /* its replacement, while that starts */
@@ -66,7 +68,10 @@ struct master {
     double spawn_not_before; /* back-off after start failures */
     int paused;              /* USR1 */
     long generation;         /* reloads done */
-    char last_error[CHANNEL_TEXT_MAX + 64];
+    struct settings pending; /* a reload's settings, until its canary is up */
+    int reload_pending;
+    unsigned long exits[EXIT_KIND_COUNT];  /* children ended, by kind */
+    char last_error[CHANNEL_TEXT_MAX + 80];
 };
 
 static void pool_run(struct master *m);
@@ -106,10 +111,10 @@ static void stop_child(struct child_rec *r, const char *why)
     if (channel_send_type(r->fd, MSG_STOP) < 0) kill(r->pid, SIGTERM);
 }
 
-static void kill_child(struct child_rec *r)
+static void kill_child(struct child_rec *r, enum kill_reason why)
 {
     if (r->killed) return;
-    r->killed = 1;
+    r->killed = why;
     kill(r->pid, SIGKILL);
 }
 
@@ -135,7 +140,8 @@ static void close_other_fds(const int *keep, int nkeep)
 }
 
 /* In the new child: defaults for every signal, then run it. */
-static void become_child(struct master *m, int fd, int slot)
+static void become_child(struct master *m, const struct settings *s,
+                         long generation, int fd, struct child_rec *r)
 {
     int keep[64 + 2], nkeep = 0;
     sigset_t none;
@@ -149,16 +155,19 @@ static void become_child(struct master *m, int fd, int slot)
     for (int i = 0; i < m->nlisteners && nkeep < 66; i++)
         keep[nkeep++] = m->listeners[i].fd;
     close_other_fds(keep, nkeep);
-    struct child_start st = {&m->s, m->script, m->listeners, m->nlisteners,
-                             fd, slot >= 0 ? &m->sb.slots[slot] : NULL,
-                             getppid(), m->generation, m->paused};
+    struct child_start st = {s, m->script, m->listeners, m->nlisteners, fd,
+                             r->slot >= 0 ? &m->sb.slots[r->slot] : NULL,
+                             getppid(), generation, m->paused,
+                             r->jitter_draw};
     _exit(child_main(&st));
 }
 
 static void on_channel(evutil_socket_t fd, short what, void *arg);
 
-/* Fork one child. NULL (and a log line) if it could not be started. */
-static struct child_rec *spawn(struct master *m)
+/* Fork one child running settings s as generation `generation`. NULL
+ * (and a log line) if it could not be started. */
+static struct child_rec *spawn_with(struct master *m, const struct settings *s,
+                                    long generation)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
@@ -170,11 +179,12 @@ static struct child_rec *spawn(struct master *m)
     struct child_rec *r = calloc(1, sizeof(*r));
     if (!r) abort();
     r->slot = scoreboard_claim(&m->sb, -1);
+    r->jitter_draw = (double)random() / ((double)RAND_MAX + 1);
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);  /* no handler runs in the child */
     pid_t pid = fork();
-    if (pid == 0) become_child(m, sv[1], r->slot);
+    if (pid == 0) become_child(m, s, generation, sv[1], r);
     sigprocmask(SIG_SETMASK, &old, NULL);
     close(sv[1]);
     if (pid < 0) {
@@ -190,14 +200,20 @@ static struct child_rec *spawn(struct master *m)
     r->pid = pid;
     r->master = m;
     r->fd = sv[0];
-    r->generation = m->generation;
+    r->generation = generation;
     r->started = r->last_seen = clock_now();
     r->ev = event_new(m->base, r->fd, EV_READ | EV_PERSIST, on_channel, r);
     event_add(r->ev, NULL);
     r->next = m->children;
     m->children = r;
-    log_debug("child %d forked (generation %ld)", (int)pid, m->generation);
+    log_debug("child %d forked (generation %ld)", (int)pid, generation);
     return r;
+}
+
+/* Fork one child of the current generation. */
+static struct child_rec *spawn(struct master *m)
+{
+    return spawn_with(m, &m->s, m->generation);
 }
 
 static void remove_child(struct master *m, struct child_rec *r)
@@ -226,7 +242,7 @@ static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
         log_warn("child %d killed: still running %.1f s after shutdown "
                  "began (GraceExpireTime)", (int)r->pid,
                  m->s.grace_expire_time);
-        kill_child(r);
+        kill_child(r, KILLED_GRACE);
     }
 }
 
@@ -238,7 +254,7 @@ static void begin_shutdown(struct master *m, int graceful, const char *why)
     m->shutting_down = 1;
     for (struct child_rec *r = m->children; r; r = r->next) {
         if (graceful) stop_child(r, "shutdown");
-        else kill_child(r);
+        else kill_child(r, KILLED_SHUTDOWN);
     }
     if (graceful) {
         struct timeval tv = timeval_of(m->s.grace_expire_time);
@@ -249,14 +265,17 @@ static void begin_shutdown(struct master *m, int graceful, const char *why)
 
 /* ---- messages from children ----------------------------------------- */
 
-/* A new child is up: stop the one it replaces. */
+static void commit_reload(struct master *m, struct child_rec *canary);
+
+/* A new child is up: a reload's canary commits its generation; a
+ * replacement stops the child it replaces. */
 static void child_ready(struct master *m, struct child_rec *r)
 {
     r->ready = 1;
     m->started = 1;
-    m->failures = 0;
     log_debug("child %d ready", (int)r->pid);
     if (m->shutting_down) stop_child(r, "shutdown");
+    if (r->canary) commit_reload(m, r);
     struct child_rec *old = r->replaces ? find_child(m, r->replaces) : NULL;
     if (old) stop_child(old, "replaced");
 }
@@ -281,18 +300,13 @@ static void handle_message(struct master *m, struct child_rec *r,
         r->recycle_wanted = 1;
         pool_run(m);
         break;
-    case MSG_STOPPING:
-        log_info("child %d is stopping on its own (signal)", (int)r->pid);
-        if (r->stop_sent == 0) r->stop_sent = r->last_seen;
-        pool_run(m);
-        break;
     case MSG_FAILED:
         snprintf(r->error, sizeof(r->error), "%s", msg->text);
         break;
     default:
         log_warn("child %d sent %s, which only the master sends: killed",
                  (int)r->pid, channel_type_name(msg->type));
-        kill_child(r);
+        kill_child(r, KILLED_PROTOCOL);
     }
 }
 
@@ -313,7 +327,7 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
             log_warn("child %d sent a malformed message: killed",
                      (int)r->pid);
             event_del(r->ev);
-            kill_child(r);
+            kill_child(r, KILLED_PROTOCOL);
             return;
         }
         handle_message(m, r, &msg);
@@ -322,35 +336,74 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
 
 /* ---- exits ---------------------------------------------------------- */
 
-/* Log how a child ended; count a failure to start for the back-off. */
+/* Put what ended child r, of kind `kind`, into buf for the log. */
+static void describe_exit(struct child_rec *r, enum exit_kind kind,
+                          int status, char *buf, size_t len)
+{
+    switch (kind) {
+    case EXIT_START_FAILED:
+        snprintf(buf, len, "could not start: %s",
+                 r->error[0] ? r->error : "no reason given");
+        break;
+    case EXIT_CRASHED:
+        snprintf(buf, len, "crashed: signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+        break;
+    case EXIT_FAILED:
+        if (r->killed == KILLED_PROTOCOL)
+            snprintf(buf, len, "was killed for breaking the channel protocol");
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            snprintf(buf, len, "exited on its own");
+        else
+            snprintf(buf, len, "exited with status %d",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        break;
+    case EXIT_KILLED_SILENT: snprintf(buf, len, "was killed for silence"); break;
+    case EXIT_KILLED_GRACE: snprintf(buf, len, "was killed after grace"); break;
+    default: snprintf(buf, len, "exited"); break;
+    }
+}
+
+static void abandon_reload(struct master *m, const char *why)
+{
+    log_error("reload abandoned: the new generation's first child %s; "
+              "generation %ld keeps serving", why, m->generation);
+    settings_free(&m->pending);
+    m->reload_pending = 0;
+}
+
+/* Log how a child ended and count it. Failures in a row (a failed start,
+ * a crash, an unasked exit, a kill for silence) push the next fork back,
+ * 0.1 s doubling up to 10 s; a child that had lived POOL_STABLE_SECONDS
+ * starts the count afresh. */
 static void note_exit(struct master *m, struct child_rec *r, int status)
 {
-    int pid = (int)r->pid;
-    int failed_start = !r->ready && r->stop_sent == 0 && !m->shutting_down;
-    if (WIFEXITED(status)) {
-        int code = WEXITSTATUS(status);
-        if (code == CHILD_EXIT_START_FAILED)
-            log_error("child %d could not start: %s", pid,
-                      r->error[0] ? r->error : "no reason given");
-        else if (r->killed || (r->stop_sent > 0 && code == 0))
-            log_debug("child %d exited", pid);
-        else if (code == 0)
-            log_warn("child %d exited on its own", pid);
-        else
-            log_warn("child %d exited with status %d", pid, code);
-    } else if (WIFSIGNALED(status) && !r->killed) {
-        int sig = WTERMSIG(status);
-        log_error("child %d died of signal %d (%s)", pid, sig, strsignal(sig));
+    char why[CHANNEL_TEXT_MAX + 80];
+    double now = clock_now(), lived = now - r->started;
+    enum exit_kind kind = pool_classify_exit(status, r->killed,
+                                             r->stop_sent > 0);
+    m->exits[kind]++;
+    describe_exit(r, kind, status, why, sizeof(why));
+    if (!pool_exit_is_failure(kind) || m->shutting_down) {
+        log_debug("child %d %s after %.1f s", (int)r->pid, why, lived);
+        return;
     }
-    if (!failed_start) return;
+    if (r->canary) {
+        abandon_reload(m, why);
+        return;
+    }
+    if (lived >= POOL_STABLE_SECONDS) m->failures = 0;
     m->failures++;
     double wait = pool_backoff(m->failures);
-    m->spawn_not_before = clock_now() + wait;
+    m->spawn_not_before = now + wait;
     snprintf(m->last_error, sizeof(m->last_error), "%s",
-             r->error[0] ? r->error : "a child exited before it was ready");
-    if (m->started)
-        log_warn("%d start failure(s) in a row: waiting %.1f s before "
-                 "forking again", m->failures, wait);
+             kind == EXIT_START_FAILED && r->error[0] ? r->error : why);
+    if (!m->started)
+        log_error("child %d %s", (int)r->pid, why);
+    else
+        log_error("child %d %s after %.1f s; %d failure(s) in a row: "
+                  "forking again in %.1f s", (int)r->pid, why, lived,
+                  m->failures, wait);
 }
 
 /* The replacement of a recycling child died: let a new one be forked. */
@@ -466,6 +519,20 @@ static void pool_run(struct master *m)
     if (now < m->spawn_not_before) schedule_respawn(m, m->spawn_not_before - now);
 }
 
+/* Resident memory of process pid in MiB, from /proc; 0 if unknown. */
+static double rss_mib(pid_t pid)
+{
+    char path[64];
+    unsigned long size = 0, resident = 0;
+    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int got = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    if (got != 2) return 0;
+    return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
+}
+
 /* Say what a silent child was doing, from its scoreboard slot. */
 static void describe_hang(struct master *m, struct child_rec *r, double now,
                           char *buf, size_t len)
@@ -492,19 +559,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         if (r->killed) continue;
         struct scoreboard_slot *slot = slot_of(m, r);
         struct pool_child pc = {r->started, r->last_seen, r->stop_sent,
-                                slot ? slot->idle_since : 0, r->ready};
+                                slot ? slot->idle_since : 0, r->ready,
+                                m->s.max_server_memory > 0 ? rss_mib(r->pid)
+                                                           : 0,
+                                r->jitter_draw};
         switch (pool_judge(&pc, now, &m->s)) {
         case VERDICT_KILL_SILENT:
             describe_hang(m, r, now, where, sizeof(where));
             log_error("child %d killed: no heartbeat for %.1f s, %s",
                       (int)r->pid, now - r->last_seen, where);
-            kill_child(r);
+            kill_child(r, KILLED_SILENT);
             break;
         case VERDICT_KILL_GRACE:
             log_warn("child %d killed: still running %.1f s after it was "
                      "told to stop (GraceExpireTime)", (int)r->pid,
                      now - r->stop_sent);
-            kill_child(r);
+            kill_child(r, KILLED_GRACE);
             break;
         case VERDICT_RECYCLE_LIFETIME:
             if (!r->recycle_wanted)
@@ -518,6 +588,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                 log_info("child %d is recycled: idle for "
                          "MaxServerSpareTime (%g s)", (int)r->pid,
                          m->s.max_server_spare_time);
+            r->recycle_wanted = 1;
+            break;
+        case VERDICT_RECYCLE_MEMORY:
+            if (!r->recycle_wanted)
+                log_info("child %d is recycled: %.0f MiB resident, over "
+                         "MaxServerMemory (%ld MiB)", (int)r->pid, pc.rss_mib,
+                         m->s.max_server_memory);
             r->recycle_wanted = 1;
             break;
         case VERDICT_KEEP: break;
@@ -554,9 +631,53 @@ static void keep_listeners(const struct settings *a, struct settings *b)
     settings_copy_one(b, a, settings_find("Listen"));
 }
 
-/* HUP: read the script again; if it loads, replace every child with one
- * of the new generation, each old child stopping once its replacement is
- * ready. If it fails, the running children keep serving. */
+/* Make settings that changed take effect in the master itself. */
+static void apply_settings(struct master *m)
+{
+    log_set_level((enum log_level)log_level_from_name(m->s.log_level));
+    if (log_open(m->s.log_file) < 0)
+        log_error("LogFile: cannot open %s: %s", m->s.log_file,
+                  strerror(errno));
+    struct timeval tick = timeval_of(m->s.master_heart_beat_time);
+    event_add(m->tick_ev, &tick);
+}
+
+/* The canary of a reload is ready: its generation and settings become
+ * the pool's, and every older child is replaced, each stopping once its
+ * replacement is ready. */
+static void commit_reload(struct master *m, struct child_rec *canary)
+{
+    canary->canary = 0;
+    settings_free(&m->s);
+    m->s = m->pending;
+    memset(&m->pending, 0, sizeof(m->pending));
+    m->reload_pending = 0;
+    m->generation = canary->generation;
+    apply_settings(m);
+    for (struct child_rec *r = m->children; r; r = r->next)
+        if (r->generation < m->generation && r->stop_sent == 0 && !r->killed)
+            r->recycle_wanted = 1;
+    log_info("reload: generation %ld is up; replacing the older children",
+             m->generation);
+}
+
+/* Forget a reload's canary that a newer reload supersedes. */
+static void drop_canary(struct master *m)
+{
+    for (struct child_rec *r = m->children; r; r = r->next) {
+        if (!r->canary) continue;
+        r->canary = 0;
+        r->replaces = 0;
+        stop_child(r, "superseded by a newer reload");
+    }
+    settings_free(&m->pending);
+    m->reload_pending = 0;
+}
+
+/* HUP: read the script again. If it fails, log it: the running children
+ * keep serving. If it loads, fork one child of the new generation (the
+ * canary) in place of one old child; only once it is ready are the rest
+ * replaced. If it fails to start, the reload is abandoned. */
 static void reload(struct master *m)
 {
     struct settings fresh;
@@ -571,20 +692,22 @@ static void reload(struct master *m)
                  "the listeners stay as they are");
         keep_listeners(&m->s, &fresh);
     }
-    settings_free(&m->s);
-    m->s = fresh;
-    log_set_level((enum log_level)log_level_from_name(m->s.log_level));
-    if (log_open(m->s.log_file) < 0)
-        log_error("LogFile: cannot open %s: %s", m->s.log_file,
-                  strerror(errno));
-    struct timeval tick = timeval_of(m->s.master_heart_beat_time);
-    event_add(m->tick_ev, &tick);  /* MasterHeartBeatTime may have changed */
-    m->generation++;
-    for (struct child_rec *r = m->children; r; r = r->next)
-        if (r->stop_sent == 0 && !r->killed) r->recycle_wanted = 1;
-    log_info("reloaded %s: starting generation %ld", m->script,
-             m->generation);
-    pool_run(m);
+    if (m->reload_pending) drop_canary(m);
+    m->pending = fresh;
+    m->reload_pending = 1;
+    struct child_rec *old = pick_excess(m);
+    struct child_rec *canary = spawn_with(m, &m->pending, m->generation + 1);
+    if (!canary) {
+        abandon_reload(m, "could not be forked");
+        return;
+    }
+    canary->canary = 1;
+    if (old) {
+        canary->replaces = old->pid;
+        old->replaced_by = canary->pid;
+    }
+    log_info("reload: %s loaded; generation %ld's first child %d is "
+             "starting", m->script, canary->generation, (int)canary->pid);
 }
 
 /* TTIN / TTOU: one child more or fewer, moving MinServer and MaxServer. */
@@ -725,6 +848,7 @@ static void teardown(struct master *m)
     free(m->listeners);
     if (m->s.pid_file) unlink(m->s.pid_file);
     settings_free(&m->s);
+    if (m->reload_pending) settings_free(&m->pending);
 }
 
 /* Start the pool: StartServer children, then the loop. */
@@ -766,6 +890,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    srandom((unsigned)getpid() ^ (unsigned)clock_now());
     raise_fd_limit();
     if (open_listeners(&m) < 0) goto done;
     if (m.s.daemonize && daemon(1, 0) < 0) {

@@ -1,6 +1,10 @@
 /* pool.c: pure decisions for the master's pool. */
 #include "pool.h"
 
+#include <sys/wait.h>
+
+#include "child.h"
+
 static long max_l(long a, long b) { return a > b ? a : b; }
 static long min_l(long a, long b) { return a < b ? a : b; }
 
@@ -32,13 +36,41 @@ enum pool_verdict pool_judge(const struct pool_child *c, double now,
     if (now - c->last_seen >= s->max_server_expire_time)
         return VERDICT_KILL_SILENT;
     if (c->stop_sent > 0 || !c->ready) return VERDICT_KEEP;
+    if (s->max_server_memory > 0 && c->rss_mib > (double)s->max_server_memory)
+        return VERDICT_RECYCLE_MEMORY;
     if (s->max_server_life_time > 0 &&
-        now - c->started >= s->max_server_life_time)
+        now - c->started >= pool_jitter(s->max_server_life_time,
+                                        s->recycle_jitter, c->jitter_draw))
         return VERDICT_RECYCLE_LIFETIME;
     if (s->max_server_spare_time > 0 && c->idle_since > 0 &&
         now - c->idle_since >= s->max_server_spare_time)
         return VERDICT_RECYCLE_SPARETIME;
     return VERDICT_KEEP;
+}
+
+double pool_jitter(double limit, double jitter, double draw)
+{
+    return limit * (1 + jitter * draw);
+}
+
+enum exit_kind pool_classify_exit(int status, enum kill_reason killed,
+                                  int told_to_stop)
+{
+    if (killed == KILLED_SILENT) return EXIT_KILLED_SILENT;
+    if (killed == KILLED_GRACE) return EXIT_KILLED_GRACE;
+    if (killed == KILLED_SHUTDOWN) return EXIT_STOPPED;
+    if (killed == KILLED_PROTOCOL) return EXIT_FAILED;
+    if (WIFSIGNALED(status)) return EXIT_CRASHED;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (code == CHILD_EXIT_START_FAILED) return EXIT_START_FAILED;
+    if (code == 0 && told_to_stop) return EXIT_STOPPED;
+    return EXIT_FAILED;
+}
+
+int pool_exit_is_failure(enum exit_kind kind)
+{
+    return kind == EXIT_START_FAILED || kind == EXIT_CRASHED ||
+           kind == EXIT_FAILED || kind == EXIT_KILLED_SILENT;
 }
 
 double pool_backoff(int failures)

@@ -43,6 +43,9 @@ const struct setting_def settings_table[] = {
      UNLIMITED, 0, NULL},
     {"MaxServerLifeTimes", SETTING_INT, OFF(max_server_life_times), "0", 0,
      UNLIMITED, 0, NULL},
+    {"MaxServerMemory", SETTING_INT, OFF(max_server_memory), "0", 0,
+     UNLIMITED, 0, NULL},
+    {"RecycleJitter", SETTING_NUM, OFF(recycle_jitter), "0.1", 0, 1, 0, NULL},
     {"Filter", SETTING_ENUM, OFF(filter), "\"line\"", 0, 0, 0, filter_choices},
     {"MaxLineLength", SETTING_INT, OFF(max_line_length), "65536", 1,
      1 << 30, 0, NULL},
@@ -113,6 +116,7 @@ void settings_init(struct settings *s)
     s->start_server = 5;
     s->master_heart_beat_time = 10;
     s->filter = strdup("line");
+    s->recycle_jitter = 0.1;
     s->max_line_length = 65536;
     s->log_level = strdup("info");
     s->max_output_buffer = 1048576;

@@ -42,6 +42,8 @@ struct settings {
     double max_server_spare_time;
     double max_server_life_time;
     long max_server_life_times;
+    long max_server_memory;       /* MiB of RSS; 0: off */
+    double recycle_jitter;
     char *filter;
     long max_line_length;
     char *log_level;

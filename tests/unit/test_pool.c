@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <sys/wait.h>
+
+#include "child.h"
 #include "pool.h"
 #include "settings.h"
 
@@ -175,31 +178,31 @@ struct judge_case {
  * GraceExpireTime 20, MaxServerLifeTime 100, MaxServerSpareTime 30; the
  * time is 1000. */
 static const struct judge_case judge_cases[] = {
-    {"healthy", {990, 999, 0, 0, 1}, VERDICT_KEEP},
-    {"healthy and idle a while", {990, 999, 0, 980, 1}, VERDICT_KEEP},
-    {"silent exactly MaxServerExpireTime", {900, 950, 0, 0, 1},
+    {"healthy", {990, 999, 0, 0, 1, 0, 0}, VERDICT_KEEP},
+    {"healthy and idle a while", {990, 999, 0, 980, 1, 0, 0}, VERDICT_KEEP},
+    {"silent exactly MaxServerExpireTime", {900, 950, 0, 0, 1, 0, 0},
      VERDICT_KILL_SILENT},
-    {"silent just under MaxServerExpireTime", {950, 950.5, 0, 0, 1},
+    {"silent just under MaxServerExpireTime", {950, 950.5, 0, 0, 1, 0, 0},
      VERDICT_KEEP},
-    {"not ready and silent", {940, 940, 0, 0, 0}, VERDICT_KILL_SILENT},
-    {"not ready, still starting", {990, 990, 0, 0, 0}, VERDICT_KEEP},
-    {"stopping past GraceExpireTime", {990, 999, 980, 0, 1},
+    {"not ready and silent", {940, 940, 0, 0, 0, 0, 0}, VERDICT_KILL_SILENT},
+    {"not ready, still starting", {990, 990, 0, 0, 0, 0, 0}, VERDICT_KEEP},
+    {"stopping past GraceExpireTime", {990, 999, 980, 0, 1, 0, 0},
      VERDICT_KILL_GRACE},
-    {"stopping within grace", {990, 999, 985, 0, 1}, VERDICT_KEEP},
-    {"stopping and silent: grace verdict first", {0, 900, 900, 0, 1},
+    {"stopping within grace", {990, 999, 985, 0, 1, 0, 0}, VERDICT_KEEP},
+    {"stopping and silent: grace verdict first", {0, 900, 900, 0, 1, 0, 0},
      VERDICT_KILL_GRACE},
-    {"older than MaxServerLifeTime", {900, 999, 0, 0, 1},
+    {"older than MaxServerLifeTime", {900, 999, 0, 0, 1, 0, 0},
      VERDICT_RECYCLE_LIFETIME},
-    {"just younger than MaxServerLifeTime", {901, 999, 0, 0, 1},
+    {"just younger than MaxServerLifeTime", {901, 999, 0, 0, 1, 0, 0},
      VERDICT_KEEP},
-    {"idle for MaxServerSpareTime", {950, 999, 0, 970, 1},
+    {"idle for MaxServerSpareTime", {950, 999, 0, 970, 1, 0, 0},
      VERDICT_RECYCLE_SPARETIME},
-    {"idle just under MaxServerSpareTime", {950, 999, 0, 971, 1},
+    {"idle just under MaxServerSpareTime", {950, 999, 0, 971, 1, 0, 0},
      VERDICT_KEEP},
-    {"old and idle: lifetime first", {800, 999, 0, 900, 1},
+    {"old and idle: lifetime first", {800, 999, 0, 900, 1, 0, 0},
      VERDICT_RECYCLE_LIFETIME},
-    {"not ready: never recycled", {1, 999, 0, 2, 0}, VERDICT_KEEP},
-    {"stopping: never recycled", {1, 999, 995, 2, 1}, VERDICT_KEEP},
+    {"not ready: never recycled", {1, 999, 0, 2, 0, 0, 0}, VERDICT_KEEP},
+    {"stopping: never recycled", {1, 999, 995, 2, 1, 0, 0}, VERDICT_KEEP},
 };
 
 /* pool_judge over the table of cases. */
@@ -228,9 +231,9 @@ static void test_judge_cases(void **state)
 static void test_judge_limits_off(void **state)
 {
     static const struct override none[4] = {{0}};
-    struct pool_child old_idle = {1, 999, 0, 2, 1};
-    struct pool_child silent = {1, 949, 0, 2, 1};
-    struct pool_child stopping = {1, 999, 960, 0, 1};
+    struct pool_child old_idle = {1, 999, 0, 2, 1, 0, 0};
+    struct pool_child silent = {1, 949, 0, 2, 1, 0, 0};
+    struct pool_child stopping = {1, 999, 960, 0, 1, 0, 0};
     struct settings s;
     (void)state;
     make_settings(&s, none);
@@ -246,13 +249,93 @@ static void test_judge_limits_off(void **state)
 static void test_judge_default_grace(void **state)
 {
     static const struct override none[4] = {{0}};
-    struct pool_child stopping = {1, 999, 950, 0, 1};
+    struct pool_child stopping = {1, 999, 950, 0, 1, 0, 0};
     struct settings s;
     (void)state;
     make_settings(&s, none);
     assert_int_equal(pool_judge(&stopping, 999.9, &s), VERDICT_KEEP);
     assert_int_equal(pool_judge(&stopping, 1000, &s), VERDICT_KILL_GRACE);
     settings_free(&s);
+}
+
+/* MaxServerMemory: a ready child over the limit is recycled; at or under
+ * it, or with the limit off, it is kept. */
+static void test_judge_memory(void **state)
+{
+    static const struct override limit[4] = {{"MaxServerMemory", "64"}};
+    static const struct override none[4] = {{0}};
+    struct pool_child fat = {990, 999, 0, 0, 1, 64.5, 0};
+    struct pool_child lean = {990, 999, 0, 0, 1, 64, 0};
+    struct pool_child fat_stopping = {990, 999, 995, 0, 1, 500, 0};
+    struct settings s;
+    (void)state;
+    make_settings(&s, limit);
+    assert_int_equal(pool_judge(&fat, 1000, &s), VERDICT_RECYCLE_MEMORY);
+    assert_int_equal(pool_judge(&lean, 1000, &s), VERDICT_KEEP);
+    assert_int_equal(pool_judge(&fat_stopping, 1000, &s), VERDICT_KEEP);
+    settings_free(&s);
+    make_settings(&s, none);
+    assert_int_equal(pool_judge(&fat, 1000, &s), VERDICT_KEEP);
+    settings_free(&s);
+}
+
+/* RecycleJitter stretches MaxServerLifeTime by up to the jitter fraction,
+ * by the child's own draw. */
+static void test_judge_lifetime_jitter(void **state)
+{
+    static const struct override set[4] = {{"MaxServerLifeTime", "100"},
+                                           {"RecycleJitter", "0.5"}};
+    struct pool_child early = {900, 999, 0, 0, 1, 0, 0.5};  /* limit 125 */
+    struct settings s;
+    (void)state;
+    make_settings(&s, set);
+    assert_int_equal(pool_judge(&early, 1024, &s), VERDICT_KEEP);
+    assert_int_equal(pool_judge(&early, 1025, &s), VERDICT_RECYCLE_LIFETIME);
+    settings_free(&s);
+}
+
+static void test_jitter(void **state)
+{
+    (void)state;
+    assert_true(pool_jitter(100, 0.1, 0) == 100);
+    assert_true(pool_jitter(100, 0.1, 0.5) == 105);
+    assert_true(pool_jitter(100, 0, 0.9) == 100);
+    assert_true(pool_jitter(0, 0.1, 0.9) == 0);   /* off stays off */
+}
+
+/* Wait statuses as waitpid reports them. */
+#define EXITED(code) (((code) & 0xff) << 8)
+#define SIGNALED(sig) (sig)
+
+/* Every kind of exit, and which count toward the crash-loop back-off. */
+static void test_classify_exit(void **state)
+{
+    (void)state;
+    assert_int_equal(pool_classify_exit(EXITED(0), KILLED_NOT, 1),
+                     EXIT_STOPPED);
+    assert_int_equal(pool_classify_exit(EXITED(0), KILLED_NOT, 0),
+                     EXIT_FAILED);
+    assert_int_equal(pool_classify_exit(EXITED(2), KILLED_NOT, 1),
+                     EXIT_FAILED);
+    assert_int_equal(pool_classify_exit(EXITED(CHILD_EXIT_START_FAILED),
+                                        KILLED_NOT, 0), EXIT_START_FAILED);
+    assert_int_equal(pool_classify_exit(SIGNALED(11), KILLED_NOT, 0),
+                     EXIT_CRASHED);
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_SILENT, 0),
+                     EXIT_KILLED_SILENT);
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_GRACE, 1),
+                     EXIT_KILLED_GRACE);
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_SHUTDOWN, 0),
+                     EXIT_STOPPED);
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_PROTOCOL, 0),
+                     EXIT_FAILED);
+    assert_true(WIFSIGNALED(SIGNALED(11)) && WIFEXITED(EXITED(3)));
+    assert_true(pool_exit_is_failure(EXIT_START_FAILED));
+    assert_true(pool_exit_is_failure(EXIT_CRASHED));
+    assert_true(pool_exit_is_failure(EXIT_FAILED));
+    assert_true(pool_exit_is_failure(EXIT_KILLED_SILENT));
+    assert_false(pool_exit_is_failure(EXIT_STOPPED));
+    assert_false(pool_exit_is_failure(EXIT_KILLED_GRACE));
 }
 
 /* ---- pool_backoff ------------------------------------------------------ */
@@ -301,6 +384,10 @@ int main(void)
         cmocka_unit_test(test_judge_cases),
         cmocka_unit_test(test_judge_limits_off),
         cmocka_unit_test(test_judge_default_grace),
+        cmocka_unit_test(test_judge_memory),
+        cmocka_unit_test(test_judge_lifetime_jitter),
+        cmocka_unit_test(test_jitter),
+        cmocka_unit_test(test_classify_exit),
         cmocka_unit_test(test_backoff_values),
         cmocka_unit_test(test_backoff_cap),
         cmocka_unit_test(test_backoff_monotonic),

@@ -69,12 +69,13 @@ static int teardown(void **state)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-/* The table has the 27 settings of the contract; a new one needs its
- * default checked below. */
+/* The table has the 27 settings of the contract and the 2 of recycling
+ * (MaxServerMemory, RecycleJitter); a new one needs its default checked
+ * below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 27);
+    assert_int_equal(settings_count, 29);
 }
 
 /* Every setting's default after settings_init and settings_finish. */
@@ -98,6 +99,8 @@ static void test_defaults(void **state)
     assert_true(s->max_server_spare_time == 0);
     assert_true(s->max_server_life_time == 0);
     assert_int_equal(s->max_server_life_times, 0);
+    assert_int_equal(s->max_server_memory, 0);
+    assert_true(s->recycle_jitter == 0.1);
     assert_string_equal(s->filter, "line");
     assert_int_equal(s->max_line_length, 65536);
     assert_string_equal(s->log_level, "info");
@@ -348,6 +351,8 @@ static void test_set_text_refusals(void **state)
         {"Daemonize", "maybe"},       {"Daemonize", ""},
         {"MaxLineLength", "0"},       {"MaxOutputBuffer", "0"},
         {"MaxServerLifeTime", "-5"},  {"GraceExpireTime", "-1"},
+        {"MaxServerMemory", "-1"},    {"MaxServerMemory", "1.5"},
+        {"RecycleJitter", "1.5"},     {"RecycleJitter", "-0.1"},
     };
     struct settings *s = *state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -738,7 +743,8 @@ static void test_flag_names(void **state)
         "master-heart-beat-time", "server-heart-beat-time",
         "max-session-per-server", "max-server-expire-time",
         "grace-expire-time", "max-server-spare-time", "max-server-life-time",
-        "max-server-life-times", "filter", "max-line-length", "log-level",
+        "max-server-life-times", "max-server-memory", "recycle-jitter",
+        "filter", "max-line-length", "log-level",
         "log-file", "pid-file", "user", "group", "allow", "deny",
         "max-output-buffer", "daemonize"};
     char buf[64];
