@@ -1,6 +1,7 @@
 /* log.c: one write(2) per line, to stderr or an O_APPEND file. */
 #include "log.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,24 +39,74 @@ int log_open(const char *path)
 
 int log_fd(void) { return current_fd; }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* Write one line with the time, pid and level before msg. */
+static void write_line(enum log_level level, const char *msg)
 {
-    if (level > current_level) return;
     char line[2048];
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
     localtime_r(&tv.tv_sec, &tm);
     int n = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ld [%d] %s: ",
-                  (long)tv.tv_usec / 1000, (int)getpid(), level_names[level]);
-    va_list ap;
-    va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    n = (m < 0) ? n : n + m;
+    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ld [%d] %s: %s",
+                  (long)tv.tv_usec / 1000, (int)getpid(), level_names[level],
+                  msg);
     if (n > (int)sizeof(line) - 2) n = (int)sizeof(line) - 2;
     line[n++] = '\n';
     ssize_t ignored = write(current_fd, line, (size_t)n);
     (void)ignored;
+}
+
+/* The message with every run of digits as one '#', cut to fit. */
+static void shape_of(const char *msg, char *shape, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < len; p++) {
+        if (isdigit((unsigned char)*p)) {
+            if (o == 0 || shape[o - 1] != '#') shape[o++] = '#';
+        } else {
+            shape[o++] = *p;
+        }
+    }
+    shape[o] = '\0';
+}
+
+/* Is msg one line too many of a flood? Counts it if so. */
+static int flooding(const char *msg)
+{
+    static char last[256];
+    static double window_start;
+    static int count, suppressed;
+    char shape[256];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    shape_of(msg, shape, sizeof(shape));
+    if (strcmp(shape, last) == 0 && now - window_start < LOG_WINDOW) {
+        if (++count <= LOG_BURST) return 0;
+        suppressed++;
+        return 1;
+    }
+    if (suppressed > 0) {
+        char note[96];
+        snprintf(note, sizeof(note), "(%d similar message(s) suppressed)",
+                 suppressed);
+        write_line(LOG_WARN, note);
+    }
+    memcpy(last, shape, sizeof(last));
+    window_start = now;
+    count = 1;
+    suppressed = 0;
+    return 0;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    if (level > current_level) return;
+    char msg[2000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (!flooding(msg)) write_line(level, msg);
 }

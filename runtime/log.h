@@ -4,6 +4,9 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+#define LOG_BURST 5
+#define LOG_WINDOW 10.0
+
 /* The level named "error", "warn", "info" or "debug"; -1 for another. */
 int log_level_from_name(const char *name);
 
@@ -18,7 +21,10 @@ int log_open(const char *path);
 int log_fd(void);
 
 /* One line: time, pid, level, message. One write(2), so lines from several
- * processes sharing the file do not interleave. */
+ * processes sharing the file do not interleave. Floods are cut: after
+ * LOG_BURST lines in a row of the same shape (the same text but for its
+ * numbers) within LOG_WINDOW seconds, the rest are counted, not written,
+ * and one line says how many were suppressed. */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

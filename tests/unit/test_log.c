@@ -1,0 +1,124 @@
+/* test_log.c: log lines, levels and the flood cut, written to a file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "test_util.h"
+
+static char path[] = "/tmp/tine-test-log-XXXXXX";
+
+/* Everything logged so far (malloc'd). */
+static char *contents(void)
+{
+    FILE *f = fopen(path, "r");
+    static char buf[65536];
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static int lines_in(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p; p++) n += *p == '\n';
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    int fd = mkstemp(path);
+    if (fd < 0) return -1;
+    close(fd);
+    log_set_level(LOG_INFO);
+    return log_open(path);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    log_open(NULL);
+    unlink(path);
+    return 0;
+}
+
+/* A line carries the level and the message; lines below LogLevel are not
+ * written. */
+static void test_levels(void **state)
+{
+    (void)state;
+    log_info("hello %s", "there");
+    log_debug("not shown");
+    log_set_level(LOG_DEBUG);
+    log_debug("shown now");
+    char *text = contents();
+    assert_contains(text, "info: hello there\n");
+    assert_contains(text, "debug: shown now\n");
+    assert_null(strstr(text, "not shown"));
+    assert_int_equal(lines_in(text), 2);
+    free(text);
+    log_set_level(LOG_INFO);
+}
+
+/* Level names both ways. */
+static void test_level_names(void **state)
+{
+    (void)state;
+    assert_int_equal(log_level_from_name("error"), LOG_ERROR);
+    assert_int_equal(log_level_from_name("debug"), LOG_DEBUG);
+    assert_int_equal(log_level_from_name("loud"), -1);
+}
+
+/* A flood of lines that differ only in their numbers: LOG_BURST are
+ * written, the rest counted, and the count comes with the next other
+ * line. */
+static void test_flood_cut(void **state)
+{
+    (void)state;
+    char *before = contents();
+    int base = lines_in(before);
+    free(before);
+    for (int i = 0; i < 40; i++)
+        log_error("ClientInput failed for client %d: boom", i);
+    log_info("something else");
+    char *text = contents();
+    assert_int_equal(lines_in(text), base + LOG_BURST + 2);
+    assert_contains(text, "client 4: boom");
+    assert_null(strstr(text, "client 5: boom"));
+    assert_contains(text, "(35 similar message(s) suppressed)");
+    assert_contains(text, "info: something else");
+    free(text);
+}
+
+/* Different messages in a row are never cut. */
+static void test_no_cut_for_different_lines(void **state)
+{
+    (void)state;
+    char *before = contents();
+    int base = lines_in(before);
+    free(before);
+    for (int i = 0; i < 20; i++) log_info(i % 2 ? "tick" : "tock");
+    char *text = contents();
+    assert_int_equal(lines_in(text), base + 20);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_level_names),
+        cmocka_unit_test(test_flood_cut),
+        cmocka_unit_test(test_no_cut_for_different_lines),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
