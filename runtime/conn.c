@@ -217,8 +217,12 @@ int conn_write(struct conn *c, const char *data, size_t len)
 {
     if (c->closing) return -1;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, data, len);
     size_t limit = (size_t)child_settings(c->child)->max_output_buffer;
+    if (evbuffer_get_length(out) + len > CONN_OUTPUT_CAP_FACTOR * limit) {
+        conn_fail(c, "output buffer full: the client does not read");
+        return -1;
+    }
+    evbuffer_add(out, data, len);
     if (!c->backpressure && evbuffer_get_length(out) > limit) {
         c->backpressure = 1;
         bufferevent_setwatermark(c->bev, EV_WRITE, limit / 2, 0);

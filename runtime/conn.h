@@ -32,7 +32,13 @@ struct conn {
 struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
                        int local_port);
 
-/* Queue bytes for the client. -1 once the connection is closing. */
+/* Queued output may reach this many times MaxOutputBuffer (writes from
+ * timers, say, while the client reads nothing); a write past it is a
+ * connection error: ClientError, then the connection closes. */
+#define CONN_OUTPUT_CAP_FACTOR 4
+
+/* Queue bytes for the client. -1 once the connection is closing, or when
+ * the write would pass the output cap (the connection then closes). */
 int conn_write(struct conn *c, const char *data, size_t len);
 
 /* Close once everything queued is sent; ClientDisconnected(reason) follows

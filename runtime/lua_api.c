@@ -79,7 +79,11 @@ static int client_write(lua_State *L)
     for (int i = 2; i <= n; i++) {
         size_t len;
         const char *s = lua_tolstring(L, i, &len);
-        conn_write(c, s, len);
+        if (conn_write(c, s, len) < 0) {
+            lua_pushnil(L);
+            lua_pushliteral(L, "closed");
+            return 2;
+        }
     }
     lua_pushboolean(L, 1);
     return 1;

@@ -79,15 +79,17 @@ local Server = {}
 Server.__index = Server
 
 -- Start tine on a script whose text is `opts.script` (Port is set to a
--- free port unless opts.port == false), with extra command-line `opts.args`;
--- opts.readable makes the script readable by other users (for User).
+-- free port unless opts.port == false), with extra command-line `opts.args`.
+-- opts.readable makes the script readable by other users (for User);
+-- opts.wrap is shell run first (DIR names the server's directory, e.g.
+-- "ulimit -Hn 40"), opts.via a command that runs tine (e.g. setpriv ...).
 -- Waits until opts.children (default 0) children exist. It never probes the
 -- port: the listener is bound before any child is forked, so clients queue
 -- in the backlog until a child accepts, and a probe would count as a
 -- connection. Returns a server object.
 function M.start(opts)
   local dir = M.tmpdir()
-  if opts.readable then os.execute("chmod 755 " .. dir) end  -- for User
+  if opts.readable then os.execute("chmod 755 " .. dir) end
   local self = setmetatable({dir = dir, log = dir .. "/log",
                              status_file = dir .. "/status"}, Server)
   self.port = opts.port ~= false and (opts.port or M.free_port()) or nil
@@ -95,9 +97,13 @@ function M.start(opts)
   local text = opts.script
   if self.port then text = ("Port = %d\n"):format(self.port) .. text end
   M.write_file(self.script, text)
-  local args = table.concat(opts.args or {}, " ")
-  M.sh(("sh -c '{ %s %s --pid-file %s/pid %s; echo $? > %s; } >%s 2>&1 &'")
-       :format(M.bin, self.script, dir, args, self.status_file, self.log))
+  M.write_file(dir .. "/run.sh", table.concat({
+    "DIR=" .. dir,
+    opts.wrap or "",
+    ("%s %s %s --pid-file %s/pid %s"):format(opts.via or "", M.bin,
+      self.script, dir, table.concat(opts.args or {}, " ")),
+    "echo $? > " .. self.status_file}, "\n") .. "\n")
+  M.sh(("sh %s/run.sh >%s 2>&1 &"):format(dir, self.log))
   started[#started + 1] = self
   if opts.wait == false then return self end
   self.pid = M.wait_until(function()
