@@ -190,11 +190,71 @@ int listen_open(const struct listen_spec *spec, struct listener *out,
     return open_inet(spec, out, err, errlen);
 }
 
+/* Describe an inherited listening socket fd from its own address. */
+static int describe_inherited(int fd, struct listener *l, char *err,
+                              size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int listening = 0;
+    socklen_t optlen = sizeof(listening);
+    memset(l, 0, sizeof(*l));
+    l->fd = fd;
+    l->inherited = 1;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0 ||
+        !listening || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        snprintf(err, errlen, "LISTEN_FDS: descriptor %d is not a listening "
+                 "socket", fd);
+        return -1;
+    }
+    l->family = ss.ss_family;
+    if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&ss;
+        memcpy(l->path, sun->sun_path, sizeof(l->path) - 1);
+        snprintf(l->name, sizeof(l->name), "unix:%s", l->path);
+        return 0;
+    }
+    char host[INET6_ADDRSTRLEN] = "?";
+    const void *addr = ss.ss_family == AF_INET6
+        ? (const void *)&((const struct sockaddr_in6 *)&ss)->sin6_addr
+        : (const void *)&((const struct sockaddr_in *)&ss)->sin_addr;
+    inet_ntop(ss.ss_family, addr, host, sizeof(host));
+    l->port = ntohs(ss.ss_family == AF_INET6
+                        ? ((const struct sockaddr_in6 *)&ss)->sin6_port
+                        : ((const struct sockaddr_in *)&ss)->sin_port);
+    snprintf(l->name, sizeof(l->name),
+             ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, l->port);
+    return 0;
+}
+
+int listen_inherit(struct listener **out, int *n, char *err, size_t errlen)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    int count = fds ? atoi(fds) : 0;
+    *out = NULL;
+    *n = 0;
+    if (!pid || atol(pid) != (long)getpid() || count <= 0) return 0;
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    *out = calloc((size_t)count, sizeof(**out));
+    if (!*out) abort();
+    for (int i = 0; i < count; i++) {
+        int fd = 3 + i;
+        if (describe_inherited(fd, &(*out)[i], err, errlen) < 0) return -1;
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        (*n)++;
+    }
+    return 0;
+}
+
 void listen_close_all(struct listener *ls, int n, int remove_files)
 {
     for (int i = 0; i < n; i++) {
         if (ls[i].fd >= 0) close(ls[i].fd);
         ls[i].fd = -1;
-        if (remove_files && ls[i].family == AF_UNIX) unlink(ls[i].path);
+        if (remove_files && ls[i].family == AF_UNIX && !ls[i].inherited)
+            unlink(ls[i].path);
     }
 }

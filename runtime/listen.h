@@ -21,6 +21,8 @@ struct listener {
     int port;                   /* the bound port; 0 for AF_UNIX */
     char name[300];             /* for the log: "127.0.0.1:10000" */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int inherited;              /* from the service manager: not ours to
+                                 * remove */
 };
 
 /* Parse one Listen entry; 0, or -1 with err. */
@@ -37,6 +39,13 @@ int listen_specs(const struct settings *s, struct listen_spec **out, int *n,
  * over by an earlier run is replaced; a live one is "in use". 0 or -1. */
 int listen_open(const struct listen_spec *spec, struct listener *out,
                 char *err, size_t errlen);
+
+/* The listening sockets a service manager handed over (LISTEN_FDS and
+ * LISTEN_PID naming this process, from descriptor 3 on), made nonblocking
+ * and close-on-exec; the variables are removed. *out is malloc'd (NULL and
+ * *n = 0 when none were handed over). 0, or -1 with err if a handed-over
+ * descriptor is not a listening stream socket. */
+int listen_inherit(struct listener **out, int *n, char *err, size_t errlen);
 
 /* Close every listener; remove unix socket files when remove_files. */
 void listen_close_all(struct listener *ls, int n, int remove_files);

@@ -24,6 +24,7 @@
 #include "listen.h"
 #include "log.h"
 #include "lua_host.h"
+#include "notify.h"
 #include "pool.h"
 #include "scoreboard.h"
 
@@ -71,6 +72,7 @@ struct master {
     struct settings pending; /* a reload's settings, until its canary is up */
     int reload_pending;
     unsigned long exits[EXIT_KIND_COUNT];  /* children ended, by kind */
+    struct notifier notify;  /* the service manager, if any */
     char last_error[CHANNEL_TEXT_MAX + 80];
 };
 
@@ -251,6 +253,7 @@ static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
 static void begin_shutdown(struct master *m, int graceful, const char *why)
 {
     log_info("%s: shutting down %s", why, graceful ? "gracefully" : "now");
+    notify_send(&m->notify, "STOPPING=1");
     m->shutting_down = 1;
     for (struct child_rec *r = m->children; r; r = r->next) {
         if (graceful) stop_child(r, "shutdown");
@@ -272,6 +275,7 @@ static void commit_reload(struct master *m, struct child_rec *canary);
 static void child_ready(struct master *m, struct child_rec *r)
 {
     r->ready = 1;
+    if (!m->started) notify_send(&m->notify, "READY=1");
     m->started = 1;
     log_debug("child %d ready", (int)r->pid);
     if (m->shutting_down) stop_child(r, "shutdown");
@@ -370,6 +374,7 @@ static void abandon_reload(struct master *m, const char *why)
               "generation %ld keeps serving", why, m->generation);
     settings_free(&m->pending);
     m->reload_pending = 0;
+    notify_send(&m->notify, "READY=1");
 }
 
 /* Log how a child ended and count it. Failures in a row (a failed start,
@@ -546,6 +551,24 @@ static void describe_hang(struct master *m, struct child_rec *r, double now,
                  now - slot->callback_since);
 }
 
+/* STATUS= for the service manager: the pool at a glance. */
+static void report_status(struct master *m)
+{
+    char status[256];
+    long children = 0, idle = 0, conns = 0;
+    for (struct child_rec *r = m->children; r; r = r->next) {
+        if (r->killed) continue;
+        children++;
+        idle += conns_of(m, r) == 0;
+        conns += conns_of(m, r);
+    }
+    snprintf(status, sizeof(status),
+             "generation %ld: %ld children, %ld idle, %ld connections%s",
+             m->generation, children, idle, conns,
+             m->paused ? ", paused" : "");
+    notify_status(&m->notify, status);
+}
+
 /* Each master heartbeat: kill the silent and the overdue, mark the old
  * and the long idle for recycling, then apply the pool rules. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -601,6 +624,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         }
     }
     pool_run(m);
+    report_status(m);
 }
 
 /* ---- signals -------------------------------------------------------- */
@@ -659,6 +683,7 @@ static void commit_reload(struct master *m, struct child_rec *canary)
             r->recycle_wanted = 1;
     log_info("reload: generation %ld is up; replacing the older children",
              m->generation);
+    notify_send(&m->notify, "READY=1");
 }
 
 /* Forget a reload's canary that a newer reload supersedes. */
@@ -682,9 +707,15 @@ static void reload(struct master *m)
 {
     struct settings fresh;
     char err[2048];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    notify_send(&m->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                (unsigned long long)now.tv_sec * 1000000ULL +
+                    (unsigned long long)now.tv_nsec / 1000ULL);
     if (config_load(m->script, m->cli, &fresh, err, sizeof(err)) != 0) {
         log_error("reload failed, the running children keep serving: %s",
                   err);
+        notify_send(&m->notify, "READY=1");
         return;
     }
     if (listeners_differ(&m->s, &fresh)) {
@@ -767,11 +798,24 @@ static void raise_fd_limit(void)
     }
 }
 
+/* Take the service manager's sockets if it handed any over, else bind
+ * what the settings ask for. */
 static int open_listeners(struct master *m)
 {
     struct listen_spec *specs;
     char err[512];
     int n;
+    if (listen_inherit(&m->listeners, &m->nlisteners, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (m->nlisteners > 0) {
+        log_info("using %d socket(s) from the service manager; Port, "
+                 "Address and Listen are not bound", m->nlisteners);
+        for (int i = 0; i < m->nlisteners; i++)
+            log_info("listening on %s", m->listeners[i].name);
+        return 0;
+    }
     if (listen_specs(&m->s, &specs, &n, err, sizeof(err)) < 0) {
         log_error("%s", err);
         free(specs);
@@ -849,6 +893,7 @@ static void teardown(struct master *m)
     if (m->s.pid_file) unlink(m->s.pid_file);
     settings_free(&m->s);
     if (m->reload_pending) settings_free(&m->pending);
+    notify_close(&m->notify);
 }
 
 /* Start the pool: StartServer children, then the loop. */
@@ -882,6 +927,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     m.s = *s;
     m.script = script;
     m.cli = cli;
+    notify_open(&m.notify);
     log_set_level((enum log_level)log_level_from_name(m.s.log_level));
     if (m.s.log_file && log_open(m.s.log_file) < 0) {
         fprintf(stderr, "tine: LogFile: cannot open %s: %s\n", m.s.log_file,
