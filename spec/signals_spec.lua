@@ -31,7 +31,7 @@ describe("HUP", function()
       local c, version, _, gen = hello(server)
       c:close()
       return version == 2 and gen == 1
-    end, 10))
+    end, 10), server:log_text())
     old:send("still\n")
     assert.equal("v1 still", old:receive("*l"))
     old:close()
