@@ -225,7 +225,8 @@ describe("fault: fork failing", function()
   it("is logged and retried with back-off, never in a loop", function()
     local server = T.start{script = "StartServer = 1\nMaxServer = 4\nMasterHeartBeatTime = 0.2\n" ..
                            "function ClientInput(c, l) end\n",
-                           readable = true, children = 1, wrap = "chmod 777 $DIR",
+                           readable = true, own_copy = true, children = 1,
+                           wrap = "chmod 777 $DIR",
                            via = "setpriv --reuid=nobody --regid=nogroup --clear-groups " ..
                                  "prlimit --nproc=2:2"}
     T.signal(server.pid, "TTIN")

@@ -12,7 +12,7 @@ function ClientInput(c, line)
   if line == "recycle" then tine.recycle() end
   if line == "grow" then
     _G.hog = {}
-    for i = 1, 400000 do _G.hog[i] = {i} end
+    for i = 1, 1000000 do _G.hog[i] = {i} end  -- about 90 MiB
   end
   c:write("v%d ", line, "\n")
 end

@@ -80,7 +80,9 @@ Server.__index = Server
 
 -- Start tine on a script whose text is `opts.script` (Port is set to a
 -- free port unless opts.port == false), with extra command-line `opts.args`.
--- opts.readable makes the script readable by other users (for User);
+-- opts.readable makes the script readable by other users (for User), and
+-- opts.own_copy runs a copy of the binary from the server's directory (so
+-- another user can execute it wherever the checkout lives);
 -- opts.wrap is shell run first (DIR names the server's directory, e.g.
 -- "ulimit -Hn 40"), opts.via a command that runs tine (e.g. setpriv ...).
 -- Waits until opts.children (default 0) children exist. It never probes the
@@ -97,10 +99,15 @@ function M.start(opts)
   local text = opts.script
   if self.port then text = ("Port = %d\n"):format(self.port) .. text end
   M.write_file(self.script, text)
+  local bin = M.bin
+  if opts.own_copy then
+    bin = dir .. "/tine"
+    os.execute(("cp %s %s && chmod 755 %s"):format(M.bin, bin, bin))
+  end
   M.write_file(dir .. "/run.sh", table.concat({
     "DIR=" .. dir,
     opts.wrap or "",
-    ("%s %s %s --pid-file %s/pid %s"):format(opts.via or "", M.bin,
+    ("%s %s %s --pid-file %s/pid %s"):format(opts.via or "", bin,
       self.script, dir, table.concat(opts.args or {}, " ")),
     "echo $? > " .. self.status_file}, "\n") .. "\n")
   M.sh(("sh %s/run.sh >%s 2>&1 &"):format(dir, self.log))
