@@ -30,18 +30,20 @@ describe("the pool", function()
     assert.equal(3, #server:children())
   end)
 
-  it("replaces a crashed child within a second, with a 10 s heartbeat", function()
+  -- The first master heartbeat is 10 s after start: a replacement well
+  -- before it comes from SIGCHLD. (Typically 0.1 s: the first back-off
+  -- step; sanitizer builds fork more slowly, hence the 5 s bound.)
+  it("replaces a crashed child at once, not at the next 10 s heartbeat", function()
     local server = T.start{script = "StartServer = 2\nMasterHeartBeatTime = 10\n"
                                     .. ECHO, children = 2}
     local c, pid = greeted(server)
     c:send("crash\n")
-    local t0 = require("socket").gettime()
     assert.truthy(T.wait_until(function()
       local kids = server:children()
       return #kids == 2 and kids[1] ~= pid and kids[2] ~= pid
-    end, 1))
-    assert.is_true(require("socket").gettime() - t0 < 1)
+    end, 5))
     assert.truthy(server:log_text():find("crashed: signal 9 %(Killed%)"))
+    assert.is_nil(server:log_text():find("no heartbeat"))
   end)
 
   it("kills a child stuck in a callback after MaxServerExpireTime and says where",
