@@ -52,7 +52,6 @@ struct child {
     int paused_by_script;   /* tine.pause() */
     int accept_backoff;     /* out of descriptors: retrying on a timer */
     unsigned long lifetime_limit;  /* MaxServerLifeTimes, jittered; 0 off */
-    int lifetime_done;      /* lifetime_limit reached */
     int stopping;           /* draining before exit */
     int finished;           /* ChildStop has run; the loop is ending */
     int recycle_asked, shutdown_asked;
@@ -72,7 +71,7 @@ static void update_accepting(struct child *ch)
     long limit = ch->s->max_session_per_server;
     int want = !ch->stopping && !ch->paused_by_master &&
                !ch->paused_by_script && !ch->accept_backoff &&
-               !ch->lifetime_done && !(limit > 0 && ch->nconns >= limit);
+               !(limit > 0 && ch->nconns >= limit);
     if (want == ch->accepting) return;
     for (int i = 0; i < ch->nlisteners; i++) {
         if (want)
@@ -174,9 +173,10 @@ void child_conn_opened(struct child *ch, struct conn *c)
     ch->accepted++;
     if (ch->slot) ch->slot->idle_since = 0;
     publish_counts(ch);
+    /* At MaxServerLifeTimes, ask for a replacement and keep accepting
+     * until it is ready (the master's STOP): capacity never dips. */
     if (ch->lifetime_limit > 0 && ch->accepted >= ch->lifetime_limit &&
-        !ch->lifetime_done) {
-        ch->lifetime_done = 1;
+        !ch->recycle_asked) {
         log_info("child reached MaxServerLifeTimes (%lu with RecycleJitter): "
                  "recycling", ch->lifetime_limit);
         child_request_recycle(ch);

@@ -71,32 +71,50 @@ static void shape_of(const char *msg, char *shape, size_t len)
     shape[o] = '\0';
 }
 
-/* Is msg one line too many of a flood? Counts it if so. */
-static int flooding(const char *msg)
+/* The flood being counted: its shape, when it began, lines seen. */
+static struct {
+    char shape[256];
+    double start;
+    int count, suppressed;
+    enum log_level level;
+} flood;
+
+void log_forget_flood(void)
 {
-    static char last[256];
-    static double window_start;
-    static int count, suppressed;
+    memset(&flood, 0, sizeof(flood));
+}
+
+/* Write how many lines of the flood were suppressed, if any. */
+static void write_flood_note(void)
+{
+    if (flood.suppressed == 0) return;
+    char note[96];
+    snprintf(note, sizeof(note), "(%d similar message(s) suppressed)",
+             flood.suppressed);
+    flood.suppressed = 0;
+    write_line(flood.level, note);
+}
+
+/* Is msg (a warning or an error) one line too many of a flood? Counts it
+ * if so; writes the count of a flood that has ended. */
+static int flooding(enum log_level level, const char *msg)
+{
     char shape[256];
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     shape_of(msg, shape, sizeof(shape));
-    if (strcmp(shape, last) == 0 && now - window_start < LOG_WINDOW) {
-        if (++count <= LOG_BURST) return 0;
-        suppressed++;
+    if (strcmp(shape, flood.shape) == 0 && now - flood.start < LOG_WINDOW) {
+        if (++flood.count <= LOG_BURST) return 0;
+        flood.suppressed++;
         return 1;
     }
-    if (suppressed > 0) {
-        char note[96];
-        snprintf(note, sizeof(note), "(%d similar message(s) suppressed)",
-                 suppressed);
-        write_line(LOG_WARN, note);
-    }
-    memcpy(last, shape, sizeof(last));
-    window_start = now;
-    count = 1;
-    suppressed = 0;
+    write_flood_note();
+    memcpy(flood.shape, shape, sizeof(flood.shape));
+    flood.start = now;
+    flood.count = 1;
+    flood.suppressed = 0;
+    flood.level = level;
     return 0;
 }
 
@@ -108,5 +126,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (!flooding(msg)) write_line(level, msg);
+    if (level <= LOG_WARN) {
+        if (flooding(level, msg)) return;
+    } else {
+        write_flood_note();   /* the count comes before any other line */
+    }
+    write_line(level, msg);
 }

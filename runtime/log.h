@@ -17,14 +17,18 @@ void log_set_level(enum log_level level);
  * errno set, leaving the previous destination in place. */
 int log_open(const char *path);
 
+/* Forget the flood count: a forked child starts with a clean slate. */
+void log_forget_flood(void);
+
 /* The descriptor log lines go to, so a forked child can keep it. */
 int log_fd(void);
 
 /* One line: time, pid, level, message. One write(2), so lines from several
- * processes sharing the file do not interleave. Floods are cut: after
- * LOG_BURST lines in a row of the same shape (the same text but for its
- * numbers) within LOG_WINDOW seconds, the rest are counted, not written,
- * and one line says how many were suppressed. */
+ * processes sharing the file do not interleave. Floods of warnings and
+ * errors are cut: after LOG_BURST such lines in a row of the same shape
+ * (the same text but for its numbers) within LOG_WINDOW seconds, the rest
+ * are counted, not written, and one line at their level says how many
+ * were suppressed. Info and debug lines are never cut. */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

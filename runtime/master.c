@@ -152,6 +152,7 @@ static void become_child(struct master *m, const struct settings *s,
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    log_forget_flood();
     keep[nkeep++] = fd;
     keep[nkeep++] = log_fd();
     for (int i = 0; i < m->nlisteners && nkeep < 66; i++)
@@ -399,7 +400,7 @@ static void note_exit(struct master *m, struct child_rec *r, int status)
     }
     if (lived >= POOL_STABLE_SECONDS) m->failures = 0;
     m->failures++;
-    double wait = pool_backoff(m->failures);
+    double wait = pool_respawn_delay(kind, m->failures);
     m->spawn_not_before = now + wait;
     snprintf(m->last_error, sizeof(m->last_error), "%s",
              kind == EXIT_START_FAILED && r->error[0] ? r->error : why);

@@ -73,6 +73,11 @@ int pool_exit_is_failure(enum exit_kind kind)
            kind == EXIT_FAILED || kind == EXIT_KILLED_SILENT;
 }
 
+double pool_respawn_delay(enum exit_kind kind, int failures)
+{
+    return pool_backoff(kind == EXIT_START_FAILED ? failures : failures - 1);
+}
+
 double pool_backoff(int failures)
 {
     double delay = 0.1;

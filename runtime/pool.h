@@ -88,4 +88,10 @@ int pool_exit_is_failure(enum exit_kind kind);
  * 0, then 0.1 s doubling up to 10 s. */
 double pool_backoff(int failures);
 
+/* Seconds to wait before replacing a child that ended with `kind`, the
+ * `failures`-th failure in a row: a child that could not start waits
+ * pool_backoff(failures); one that crashed or exited after it had started
+ * is replaced at once the first time, then pool_backoff(failures - 1). */
+double pool_respawn_delay(enum exit_kind kind, int failures);
+
 #endif

@@ -99,6 +99,47 @@ static void test_flood_cut(void **state)
     free(text);
 }
 
+/* Info and debug lines are never cut, however many look alike. */
+static void test_info_never_cut(void **state)
+{
+    (void)state;
+    char *before = contents();
+    int base = lines_in(before);
+    free(before);
+    for (int i = 0; i < 32; i++) log_info("child %d ready", 1000 + i);
+    char *text = contents();
+    assert_int_equal(lines_in(text), base + 32);
+    assert_contains(text, "child 1031 ready");
+    free(text);
+}
+
+/* The suppression note comes at the level of the lines it stands for. */
+static void test_note_at_flood_level(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 10; i++) log_warn("accept() failed: %d", i);
+    log_info("after the warnings");
+    char *text = contents();
+    assert_contains(text, "warn: (5 similar message(s) suppressed)");
+    free(text);
+}
+
+/* log_forget_flood starts counting afresh (as a forked child does). */
+static void test_forget_flood(void **state)
+{
+    (void)state;
+    char *before = contents();
+    int base = lines_in(before);
+    free(before);
+    for (int i = 0; i < 5; i++) log_error("disk %d full", i);
+    log_forget_flood();
+    for (int i = 0; i < 5; i++) log_error("disk %d full", i);
+    char *text = contents();
+    assert_int_equal(lines_in(text), base + 10);
+    assert_null(strstr(text + strlen(text) - 200, "suppressed"));
+    free(text);
+}
+
 /* Different messages in a row are never cut. */
 static void test_no_cut_for_different_lines(void **state)
 {
@@ -106,7 +147,7 @@ static void test_no_cut_for_different_lines(void **state)
     char *before = contents();
     int base = lines_in(before);
     free(before);
-    for (int i = 0; i < 20; i++) log_info(i % 2 ? "tick" : "tock");
+    for (int i = 0; i < 20; i++) log_warn(i % 2 ? "tick" : "tock");
     char *text = contents();
     assert_int_equal(lines_in(text), base + 20);
     free(text);
@@ -119,6 +160,9 @@ int main(void)
         cmocka_unit_test(test_level_names),
         cmocka_unit_test(test_flood_cut),
         cmocka_unit_test(test_no_cut_for_different_lines),
+        cmocka_unit_test(test_info_never_cut),
+        cmocka_unit_test(test_note_at_flood_level),
+        cmocka_unit_test(test_forget_flood),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

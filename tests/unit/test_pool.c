@@ -338,6 +338,20 @@ static void test_classify_exit(void **state)
     assert_false(pool_exit_is_failure(EXIT_KILLED_GRACE));
 }
 
+/* A first crash is replaced at once, a first failed start after 0.1 s;
+ * both then double. */
+static void test_respawn_delay(void **state)
+{
+    (void)state;
+    assert_true(pool_respawn_delay(EXIT_CRASHED, 1) == 0);
+    assert_true(pool_respawn_delay(EXIT_FAILED, 1) == 0);
+    assert_true(pool_respawn_delay(EXIT_KILLED_SILENT, 2) == 0.1);
+    assert_true(pool_respawn_delay(EXIT_CRASHED, 3) == 0.2);
+    assert_true(pool_respawn_delay(EXIT_START_FAILED, 1) == 0.1);
+    assert_true(pool_respawn_delay(EXIT_START_FAILED, 2) == 0.2);
+    assert_true(pool_respawn_delay(EXIT_CRASHED, 100) == 10);
+}
+
 /* ---- pool_backoff ------------------------------------------------------ */
 
 /* 0 failures: no wait; then 0.1 s doubling. */
@@ -388,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_judge_lifetime_jitter),
         cmocka_unit_test(test_jitter),
         cmocka_unit_test(test_classify_exit),
+        cmocka_unit_test(test_respawn_delay),
         cmocka_unit_test(test_backoff_values),
         cmocka_unit_test(test_backoff_cap),
         cmocka_unit_test(test_backoff_monotonic),
