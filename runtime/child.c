@@ -25,6 +25,13 @@
 
 #define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
 #define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
+/* Accept by load: a child holding more than ACCEPT_SLACK connections above
+ * its least busy accepting sibling leaves new ones to the others for
+ * ACCEPT_YIELD_SECONDS. A sibling stuck in a callback for STUCK_SECONDS
+ * does not count, so a hung child never stops the others accepting. */
+#define ACCEPT_SLACK 16
+#define ACCEPT_YIELD_SECONDS 0.001
+#define STUCK_SECONDS 1.0
 
 struct child_listener {
     struct child *ch;
@@ -37,6 +44,8 @@ struct child {
     const struct settings *s;
     struct lua_host *host;
     struct scoreboard_slot *slot;
+    struct scoreboard *scoreboard;
+    int slot_index;
     struct access_list allow, deny;
     int channel_fd;
     struct event *channel_ev, *heartbeat_ev, *accept_retry_ev;
@@ -51,6 +60,7 @@ struct child {
     int paused_by_master;   /* PAUSE message or USR1 */
     int paused_by_script;   /* tine.pause() */
     int accept_backoff;     /* out of descriptors: retrying on a timer */
+    int yielding;           /* leaving new clients to less busy siblings */
     unsigned long lifetime_limit;  /* MaxServerLifeTimes, jittered; 0 off */
     int stopping;           /* draining before exit */
     int finished;           /* ChildStop has run; the loop is ending */
@@ -69,9 +79,13 @@ long child_connections(struct child *ch) { return ch->nconns; }
 static void update_accepting(struct child *ch)
 {
     long limit = ch->s->max_session_per_server;
-    int want = !ch->stopping && !ch->paused_by_master &&
+    int able = !ch->stopping && !ch->paused_by_master &&
                !ch->paused_by_script && !ch->accept_backoff &&
                !(limit > 0 && ch->nconns >= limit);
+    int want = able && !ch->yielding;
+    /* Siblings compare loads with children able to accept; yielding is
+     * only for a moment, so it does not take a child out of the count. */
+    if (ch->slot) ch->slot->accepting = able;
     if (want == ch->accepting) return;
     for (int i = 0; i < ch->nlisteners; i++) {
         if (want)
@@ -118,12 +132,28 @@ static void accept_pause(struct child *ch, int err)
     evtimer_add(ch->accept_retry_ev, &tv);
 }
 
+/* Too busy beside a sibling: leave new connections to the others for a
+ * moment. They stay queued on the shared socket, never refused. */
+static int yield_to_siblings(struct child *ch)
+{
+    if (!ch->scoreboard || ch->nconns <= ACCEPT_SLACK) return 0;
+    long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
+                                       clock_now(), STUCK_SECONDS);
+    if (least < 0 || ch->nconns <= least + ACCEPT_SLACK) return 0;
+    ch->yielding = 1;
+    update_accepting(ch);
+    struct timeval tv = {0, (suseconds_t)(ACCEPT_YIELD_SECONDS * 1e6)};
+    evtimer_add(ch->accept_retry_ev, &tv);
+    return 1;
+}
+
 static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct child *ch = arg;
     (void)fd;
     (void)what;
     ch->accept_backoff = 0;
+    ch->yielding = 0;
     update_accepting(ch);
 }
 
@@ -133,6 +163,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
     struct child *ch = l->ch;
     (void)what;
     for (int i = 0; i < ACCEPT_BATCH && ch->accepting; i++) {
+        if (yield_to_siblings(ch)) return;
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
         memset(&ss, 0, sizeof(ss));
@@ -350,7 +381,10 @@ int child_main(const struct child_start *st)
     char err[4096];
     memset(&ch, 0, sizeof(ch));
     ch.s = st->settings;
-    ch.slot = st->slot;
+    ch.scoreboard = st->scoreboard;
+    ch.slot_index = st->slot_index;
+    ch.slot = st->slot_index >= 0 ? &st->scoreboard->slots[st->slot_index]
+                                  : NULL;
     ch.channel_fd = st->channel_fd;
     ch.paused_by_master = st->paused;
     ch.lifetime_limit = (unsigned long)pool_jitter(

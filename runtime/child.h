@@ -12,7 +12,7 @@ struct child;
 struct conn;
 struct event_base;
 struct lua_host;
-struct scoreboard_slot;
+struct scoreboard;
 
 /* Exit statuses a child uses, so the master can tell why it ended. */
 enum child_exit {
@@ -28,7 +28,8 @@ struct child_start {
     const struct listener *listeners;
     int nlisteners;
     int channel_fd;
-    struct scoreboard_slot *slot;
+    struct scoreboard *scoreboard;  /* every child's slot, for spreading */
+    int slot_index;                 /* ours in it, or -1 */
     pid_t master_pid;
     long generation;
     int paused;          /* start with accepting paused (USR1) */

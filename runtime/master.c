@@ -159,9 +159,8 @@ static void become_child(struct master *m, const struct settings *s,
         keep[nkeep++] = m->listeners[i].fd;
     close_other_fds(keep, nkeep);
     struct child_start st = {s, m->script, m->listeners, m->nlisteners, fd,
-                             r->slot >= 0 ? &m->sb.slots[r->slot] : NULL,
-                             getppid(), generation, m->paused,
-                             r->jitter_draw};
+                             &m->sb, r->slot, getppid(), generation,
+                             m->paused, r->jitter_draw};
     _exit(child_main(&st));
 }
 

@@ -27,6 +27,19 @@ int scoreboard_claim(struct scoreboard *sb, pid_t pid)
     return -1;
 }
 
+long scoreboard_least_busy(const struct scoreboard *sb, int self, double now,
+                           double stuck)
+{
+    long least = -1;
+    for (int i = 0; i < sb->nslots; i++) {
+        const struct scoreboard_slot *s = &sb->slots[i];
+        if (i == self || s->pid <= 0 || !s->accepting) continue;
+        if (s->callback != 0 && now - s->callback_since >= stuck) continue;
+        if (least < 0 || s->conns < least) least = (long)s->conns;
+    }
+    return least;
+}
+
 void scoreboard_release(struct scoreboard *sb, int i)
 {
     if (i >= 0 && i < sb->nslots)

@@ -11,6 +11,7 @@
 struct scoreboard_slot {
     volatile int32_t pid;              /* 0: free */
     volatile int32_t callback;         /* enum host_callback; 0: none */
+    volatile int32_t accepting;        /* its listeners are armed */
     volatile double callback_since;    /* monotonic seconds */
     volatile double idle_since;        /* no connection since; 0 if busy */
     volatile int64_t conns;            /* open connections */
@@ -30,5 +31,11 @@ int scoreboard_claim(struct scoreboard *sb, pid_t pid);
 
 /* Free slot i. */
 void scoreboard_release(struct scoreboard *sb, int i);
+
+/* The fewest connections held by a child, other than the one in slot
+ * `self`, that is accepting and not stuck in a callback for `stuck`
+ * seconds or more at time `now`; -1 if there is none. */
+long scoreboard_least_busy(const struct scoreboard *sb, int self, double now,
+                           double stuck);
 
 #endif

@@ -105,6 +105,29 @@ MasterHeartBeatTime = 0.1
                   "children: " .. #server:children())
   end)
 
+  it("spreads held connections evenly over its children", function()
+    local server = T.start{script = "StartServer = 4\nMaxServer = 4\nLogLevel = 'debug'\n" ..
+                           ECHO, children = 4}
+    assert.truthy(T.wait_until(function()
+      return select(2, server:log_text():gsub("child %d+ ready", "")) == 4 end, 10))
+    local per_child, held = {}, {}
+    for _ = 1, 120 do
+      local c, pid = greeted(server)
+      held[#held + 1] = c
+      per_child[pid] = (per_child[pid] or 0) + 1
+    end
+    local most, least, n = 0, math.huge, 0
+    for _, k in pairs(per_child) do
+      n = n + 1
+      most, least = math.max(most, k), math.min(least, k)
+    end
+    -- accept by load keeps every child within 16 (plus a batch) of the
+    -- least busy; without it one child took most of the connections
+    assert.equal(4, n)
+    assert.truthy(most - least <= 40, ("busiest %d, least busy %d"):format(most, least))
+    for _, c in ipairs(held) do c:close() end
+  end)
+
   it("recycles a child after MaxServerLifeTimes connections", function()
     local server = T.start{script = "StartServer = 1\nMaxServer = 2\n" ..
                            "MaxServerLifeTimes = 3\n" .. ECHO, children = 1}
