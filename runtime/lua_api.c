@@ -46,7 +46,9 @@ static struct child *need_child(lua_State *L, const char *fn)
     return ch;
 }
 
-/* The connection behind the client at index 1; NULL once it has ended. */
+/* The connection behind the client at index 1; NULL once it has ended.
+ * The client methods carry the handle metatable as upvalue 2, so telling
+ * a real handle from anything else needs no lookup by name. */
 static struct conn *check_client(lua_State *L)
 {
     struct conn *c = NULL;
@@ -54,9 +56,9 @@ static struct conn *check_client(lua_State *L)
     lua_pushlightuserdata(L, (void *)&handle_key);
     lua_rawget(L, 1);
     if (lua_getmetatable(L, -1)) {
-        luaL_getmetatable(L, HANDLE_MT);
-        if (lua_rawequal(L, -1, -2)) c = *(struct conn **)lua_touserdata(L, -3);
-        lua_pop(L, 2);  /* both metatables */
+        if (lua_rawequal(L, -1, lua_upvalueindex(2)))
+            c = *(struct conn **)lua_touserdata(L, -2);
+        lua_pop(L, 1);  /* metatable */
     }
     lua_pop(L, 1);  /* handle */
     return c;
@@ -317,6 +319,19 @@ static void set_functions(lua_State *L, struct lua_host *h,
     }
 }
 
+/* Register the client methods as closures over the host and the handle
+ * metatable (at the top of the stack) into the table below it. */
+static void set_client_methods(lua_State *L, struct lua_host *h,
+                               const luaL_Reg *fns)
+{
+    for (; fns->name; fns++) {
+        lua_pushlightuserdata(L, h);
+        lua_pushvalue(L, -2);              /* handle metatable */
+        lua_pushcclosure(L, fns->func, 2);
+        lua_setfield(L, -3, fns->name);  /* methods[name] = closure */
+    }
+}
+
 static void register_metatables(lua_State *L, struct lua_host *h)
 {
     static const luaL_Reg client_methods[] = {
@@ -325,14 +340,14 @@ static void register_metatables(lua_State *L, struct lua_host *h)
     static const luaL_Reg timer_methods[] = {{"cancel", timer_cancel},
                                              {NULL, NULL}};
     luaL_newmetatable(L, CLIENT_MT);
-    lua_newtable(L);
-    set_functions(L, h, client_methods);
+    lua_newtable(L);                       /* methods */
+    luaL_newmetatable(L, HANDLE_MT);
+    set_client_methods(L, h, client_methods);
+    lua_pop(L, 1);  /* handle metatable */
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, client_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);  /* client metatable */
-    luaL_newmetatable(L, HANDLE_MT);
-    lua_pop(L, 1);  /* handle metatable */
     luaL_newmetatable(L, TIMER_MT);
     lua_newtable(L);
     set_functions(L, h, timer_methods);

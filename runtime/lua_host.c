@@ -53,9 +53,11 @@ int host_pcall(struct lua_host *h, int cb, int nargs, char *err,
     int prev_cb = 0;
     double prev_since = 0;
     if (slot) {
+        struct timespec ts;  /* coarse is enough to say what hung */
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
         prev_cb = slot->callback;
         prev_since = slot->callback_since;
-        slot->callback_since = clock_now();
+        slot->callback_since = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
         slot->callback = cb;
     }
     int status = lua_pcall(L, nargs, 0, TRACEBACK_INDEX);
@@ -105,6 +107,10 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
     }
     luaL_openlibs(h->L);
     lua_pushcfunction(h->L, traceback);  /* stays at TRACEBACK_INDEX */
+    for (int cb = 0; cb < CB_COUNT; cb++) {
+        lua_pushstring(h->L, callback_names[cb]);
+        h->name_ref[cb] = luaL_ref(h->L, LUA_REGISTRYINDEX);
+    }
     seed_random(h->L);
     if (api_open(h, err, errlen) < 0) goto fail;
     if (luaL_loadfile(h->L, script) != 0) {
@@ -219,11 +225,19 @@ int host_call_hook(struct lua_host *h, int cb, char *err, size_t errlen)
     return host_pcall(h, cb, 0, err, errlen);
 }
 
+/* Push the global function the script defines for cb (or what else the
+ * global holds). Its name is interned once, so no call hashes it. */
+static void push_callback(struct lua_host *h, int cb)
+{
+    lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->name_ref[cb]);
+    lua_rawget(h->L, LUA_GLOBALSINDEX);
+}
+
 int host_client_call(struct lua_host *h, int cb, struct conn *c,
                      const char *arg, size_t len)
 {
     lua_State *L = h->L;
-    lua_getglobal(L, host_callback_name(cb));
+    push_callback(h, cb);
     if (!lua_isfunction(L, -1)) {
         lua_pop(L, 1);  /* not a function */
         return 0;

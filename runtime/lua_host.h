@@ -44,6 +44,7 @@ struct lua_host {
     struct lua_State *L;
     struct host_env env;
     const char *script;
+    int name_ref[CB_COUNT];   /* registry refs to the callbacks' names */
 };
 
 /* The script function or activity named by cb ("ClientInput"). */

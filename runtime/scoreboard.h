@@ -20,6 +20,7 @@ struct scoreboard_slot {
 
 struct scoreboard {
     int nslots;
+    volatile int32_t *used;   /* shared: slots below this were ever claimed */
     struct scoreboard_slot *slots;
 };
 
