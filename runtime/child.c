@@ -49,6 +49,8 @@ struct child {
     struct access_list allow, deny;
     int channel_fd;
     struct event *channel_ev, *heartbeat_ev, *accept_retry_ev;
+    struct event *flush_ev;  /* writes what the callbacks queued */
+    struct conn *dirty;      /* connections written to since the flush */
     int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */
     struct event *signal_ev;
     struct child_listener *listeners;
@@ -187,6 +189,44 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         conn_open(ch, cfd, (struct sockaddr *)&ss, l->port);
+    }
+}
+
+void child_mark_dirty(struct child *ch, struct conn *c)
+{
+    if (c->dirty) return;
+    c->dirty = 1;
+    c->next_dirty = ch->dirty;
+    ch->dirty = c;
+    if (!event_pending(ch->flush_ev, EV_TIMEOUT, NULL))
+        event_active(ch->flush_ev, EV_TIMEOUT, 1);
+}
+
+void child_forget_dirty(struct child *ch, struct conn *c)
+{
+    if (!c->dirty) return;
+    for (struct conn **p = &ch->dirty; *p; p = &(*p)->next_dirty) {
+        if (*p == c) {
+            *p = c->next_dirty;
+            break;
+        }
+    }
+    c->dirty = 0;
+}
+
+/* Runs once per loop iteration in which callbacks wrote: flush every
+ * connection written to. A flush may finish a connection, whose
+ * ClientDisconnected may write to others: they join the queue. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    (void)fd;
+    (void)what;
+    while (ch->dirty) {
+        struct conn *c = ch->dirty;
+        ch->dirty = c->next_dirty;
+        c->dirty = 0;
+        conn_flush(c);
     }
 }
 
@@ -372,6 +412,7 @@ static void teardown(struct child *ch)
     if (ch->channel_ev) event_free(ch->channel_ev);
     if (ch->heartbeat_ev) event_free(ch->heartbeat_ev);
     if (ch->accept_retry_ev) event_free(ch->accept_retry_ev);
+    if (ch->flush_ev) event_free(ch->flush_ev);
     host_close(ch->host);
     access_free(&ch->allow);
     access_free(&ch->deny);
@@ -403,7 +444,8 @@ int child_main(const struct child_start *st)
         access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0)
         return fail_start(&ch, err);
     ch.base = event_base_new();
-    if (!ch.base) {
+    if (ch.base) ch.flush_ev = event_new(ch.base, -1, 0, on_flush, &ch);
+    if (!ch.base || !ch.flush_ev) {
         snprintf(err, sizeof(err), "cannot create an event base");
         return fail_start(&ch, err);
     }

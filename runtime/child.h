@@ -50,6 +50,12 @@ const struct settings *child_settings(struct child *ch);
 void child_conn_opened(struct child *ch, struct conn *c);
 void child_conn_closed(struct child *ch, struct conn *c);
 
+/* Queue c for this loop iteration's flush (conn_flush), once. */
+void child_mark_dirty(struct child *ch, struct conn *c);
+
+/* Take c off the flush queue (it is being freed). */
+void child_forget_dirty(struct child *ch, struct conn *c);
+
 /* Open connections. */
 long child_connections(struct child *ch);
 

@@ -18,6 +18,8 @@
 #include "lua_api.h"
 #include "lua_host.h"
 
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
 /* Is input held back: closing, paused by the script, or too much output
  * queued? Held input stays buffered, neither read nor delivered. */
 static int input_held(const struct conn *c)
@@ -46,6 +48,7 @@ static void release_input(struct conn *c)
 /* The end: ClientDisconnected, then free everything and tell the child. */
 static void conn_finish(struct conn *c)
 {
+    child_forget_dirty(c->child, c);
     struct lua_host *h = child_host(c->child);
     host_client_call(h, CB_CLIENT_DISCONNECTED, c, c->reason,
                      strlen(c->reason));
@@ -61,9 +64,8 @@ void conn_close(struct conn *c, const char *reason)
     c->closing = 1;
     c->reason = reason;
     update_reading(c);
-    /* Run the write callback from the loop: it finishes the connection
-     * as soon as the output is empty (now, or once drained). */
-    bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+    /* The next flush finishes the connection once its output is sent. */
+    child_mark_dirty(c->child, c);
 }
 
 /* A connection-level error: tell ClientError, then close. */
@@ -134,17 +136,53 @@ static void on_read(struct bufferevent *bev, void *arg)
     if (c->eof_seen && !input_held(c)) conn_close(c, "eof");
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+/* Output has drained (to half of MaxOutputBuffer under back-pressure, or
+ * to nothing): read again, and finish a closing connection. */
+static void drained(struct conn *c)
 {
-    struct conn *c = arg;
+    struct bufferevent *bev = c->bev;
     size_t queued = evbuffer_get_length(bufferevent_get_output(bev));
     size_t limit = (size_t)child_settings(c->child)->max_output_buffer;
+    if (c->writing && queued == 0) {  /* back to writing it ourselves */
+        c->writing = 0;
+        bufferevent_disable(bev, EV_WRITE);
+    }
     if (c->backpressure && queued <= limit / 2) {
         c->backpressure = 0;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         release_input(c);
     }
     if (c->closing && queued == 0) conn_finish(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    drained(arg);
+}
+
+void conn_flush(struct conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (!c->writing && evbuffer_get_length(out) > 0) {
+        /* A bufferevent keeps its output frozen at the start, so only it
+         * drains it; unfreeze around our write as its own writer does. */
+        evbuffer_unfreeze(out, 1);
+        errno = 0;
+        int n = evbuffer_write(out, bufferevent_getfd(c->bev));
+        int err = errno;
+        evbuffer_freeze(out, 1);
+        if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+            on_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_WRITING, c);
+            return;
+        }
+        if (evbuffer_get_length(out) > 0) {  /* the rest when writable */
+            c->writing = 1;
+            bufferevent_enable(c->bev, EV_WRITE);
+            return;
+        }
+    }
+    drained(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -207,6 +245,7 @@ struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
     c->client_ref = api_client_new(child_host(ch), c);
     c->reason = "closed";
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_disable(c->bev, EV_WRITE);  /* conn_flush writes */
     update_reading(c);
     if (host_client_call(child_host(ch), CB_CLIENT_CONNECTED, c, NULL, 0) < 0)
         conn_close(c, "script error");
@@ -223,6 +262,7 @@ int conn_write(struct conn *c, const char *data, size_t len)
         return -1;
     }
     evbuffer_add(out, data, len);
+    child_mark_dirty(c->child, c);
     if (!c->backpressure && evbuffer_get_length(out) > limit) {
         c->backpressure = 1;
         bufferevent_setwatermark(c->bev, EV_WRITE, limit / 2, 0);

@@ -19,6 +19,10 @@ struct conn {
     int script_paused;        /* client:pause() */
     int backpressure;         /* output over MaxOutputBuffer */
     int eof_seen;             /* the client has closed its side */
+    int writing;              /* libevent's write event is finishing a reply
+                               * that did not go out at once */
+    int dirty;                /* queued for the child's next flush */
+    struct conn *next_dirty;
     const char *reason;       /* for ClientDisconnected */
     char remote_ip[INET6_ADDRSTRLEN];
     int remote_port;
@@ -44,6 +48,13 @@ int conn_write(struct conn *c, const char *data, size_t len);
 /* Close once everything queued is sent; ClientDisconnected(reason) follows
  * from the event loop, never from inside the caller. */
 void conn_close(struct conn *c, const char *reason);
+
+/* Write what is queued straight to the socket; whatever does not go out
+ * at once is left to libevent's write event. Finishes the connection if it
+ * is closing and everything is sent. The child calls this once per loop
+ * iteration for every connection written to, so a reply costs one write
+ * and no epoll_ctl. */
+void conn_flush(struct conn *c);
 
 /* Stop (paused = 1) or restart reading this client's input. */
 void conn_set_paused(struct conn *c, int paused);
