@@ -19,6 +19,10 @@
 #include "lua_host.h"
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* Bytes read at most per wake-up, as libevent's own default. */
+#define CONN_READ_SIZE 16384
 
 /* Is input held back: closing, paused by the script, or too much output
  * queued? Held input stays buffered, neither read nor delivered. */
@@ -27,13 +31,14 @@ static int input_held(const struct conn *c)
     return c->closing || c->script_paused || c->backpressure;
 }
 
-/* Read input only while nothing holds it back. */
+/* Read input only while nothing holds it back, and not after EOF. */
 static void update_reading(struct conn *c)
 {
-    if (!input_held(c))
-        bufferevent_enable(c->bev, EV_READ);
-    else
-        bufferevent_disable(c->bev, EV_READ);
+    int want = !input_held(c) && !c->eof_seen;
+    if (want == c->reading) return;
+    if (want) event_add(c->read_ev, NULL);
+    else event_del(c->read_ev);
+    c->reading = want;
 }
 
 /* Input is no longer held: deliver what was buffered meanwhile, from the
@@ -53,6 +58,7 @@ static void conn_finish(struct conn *c)
     host_client_call(h, CB_CLIENT_DISCONNECTED, c, c->reason,
                      strlen(c->reason));
     api_client_detach(h, c->client_ref);
+    event_free(c->read_ev);
     bufferevent_free(c->bev);
     child_conn_closed(c->child, c);
     free(c);
@@ -185,11 +191,43 @@ void conn_flush(struct conn *c)
     drained(c);
 }
 
+/* The socket is readable: one recv into the input buffer, then deliver.
+ * Reading here rather than through the bufferevent saves the
+ * ioctl(FIONREAD) evbuffer_read makes before every read. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer_iovec v;
+    ssize_t n = -1;
+    int err = ENOMEM;
+    (void)what;
+    evbuffer_unfreeze(in, 0);  /* the bufferevent keeps its end frozen */
+    if (evbuffer_reserve_space(in, CONN_READ_SIZE, &v, 1) == 1) {
+        n = recv(fd, v.iov_base, v.iov_len, 0);
+        err = errno;
+        if (n > 0) {
+            v.iov_len = (size_t)n;
+            evbuffer_commit_space(in, &v, 1);
+        }
+    }
+    evbuffer_freeze(in, 0);
+    if (n > 0) {
+        on_read(c->bev, c);
+    } else if (n == 0) {
+        on_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, c);
+    } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+        errno = err;
+        on_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_READING, c);
+    }
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
     if (what & BEV_EVENT_EOF) {
         c->eof_seen = 1;
+        update_reading(c);  /* EOF stays readable: stop watching */
         on_read(bev, c);
     } else if (what & BEV_EVENT_ERROR) {
         int e = EVUTIL_SOCKET_ERROR();
@@ -236,8 +274,12 @@ struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
     c->local_port = local_port;
     describe_peer(c, peer);
     c->bev = bufferevent_socket_new(child_base(ch), fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c->bev) {
-        close(fd);
+    c->read_ev = event_new(child_base(ch), fd, EV_READ | EV_PERSIST,
+                           on_readable, c);
+    if (!c->bev || !c->read_ev) {
+        if (c->read_ev) event_free(c->read_ev);
+        if (c->bev) bufferevent_free(c->bev);  /* closes fd */
+        else close(fd);
         free(c);
         return NULL;
     }
@@ -245,7 +287,9 @@ struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
     c->client_ref = api_client_new(child_host(ch), c);
     c->reason = "closed";
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    bufferevent_disable(c->bev, EV_WRITE);  /* conn_flush writes */
+    /* conn_flush writes and on_readable reads: the bufferevent only
+     * finishes writes that did not go out at once. */
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     update_reading(c);
     if (host_client_call(child_host(ch), CB_CLIENT_CONNECTED, c, NULL, 0) < 0)
         conn_close(c, "script error");

@@ -12,7 +12,9 @@ struct bufferevent;
 
 struct conn {
     struct child *child;
-    struct bufferevent *bev;
+    struct bufferevent *bev;  /* output and input buffers; writes left over */
+    struct event *read_ev;    /* input: read with recv, see conn.c */
+    int reading;              /* read_ev is added */
     unsigned long id;
     int client_ref;           /* registry reference to the Lua client */
     int closing;              /* no more input; finished once drained */
