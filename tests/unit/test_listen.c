@@ -171,22 +171,31 @@ static void make_settings(struct settings *s, const char *const *pairs, int n)
             fail_msg("%s refused: %s", pairs[2 * i], err);
 }
 
-/* The defaults: one spec, 127.0.0.1:10000. */
-static void test_specs_default(void **state)
+/* listen_specs over the defaults with `pairs` name/value pairs from set;
+ * the test fails if it refuses. *n gets the count; free() the result. */
+static struct listen_spec *specs_of(const char *const *set, int pairs, int *n)
 {
     struct settings s;
     struct listen_spec *specs = NULL;
-    int n = -1;
     char err[512] = "";
+    make_settings(&s, set, pairs);
+    if (listen_specs(&s, &specs, n, err, sizeof(err)) != 0)
+        fail_msg("listen_specs refused: %s", err);
+    settings_free(&s);
+    return specs;
+}
+
+/* The defaults: one spec, 127.0.0.1:10000. */
+static void test_specs_default(void **state)
+{
+    int n = -1;
     (void)state;
-    make_settings(&s, NULL, 0);
-    assert_int_equal(listen_specs(&s, &specs, &n, err, sizeof(err)), 0);
+    struct listen_spec *specs = specs_of(NULL, 0, &n);
     assert_int_equal(n, 1);
     assert_int_equal(specs[0].family, AF_INET);
     assert_string_equal(specs[0].host, "127.0.0.1");
     assert_int_equal(specs[0].port, 10000);
     free(specs);
-    settings_free(&s);
 }
 
 /* Port 0 with a Listen entry: only the Listen entry. */
@@ -194,37 +203,27 @@ static void test_specs_port_zero(void **state)
 {
     static const char *const set[] = {"Port", "0", "Listen",
                                       "unix:/tmp/a.sock"};
-    struct settings s;
-    struct listen_spec *specs = NULL;
     int n = -1;
-    char err[512] = "";
     (void)state;
-    make_settings(&s, set, 2);
-    assert_int_equal(listen_specs(&s, &specs, &n, err, sizeof(err)), 0);
+    struct listen_spec *specs = specs_of(set, 2, &n);
     assert_int_equal(n, 1);
     assert_int_equal(specs[0].family, AF_UNIX);
     assert_string_equal(specs[0].path, "/tmp/a.sock");
     free(specs);
-    settings_free(&s);
 }
 
 /* Address "::1" gives an IPv6 spec on Port. */
 static void test_specs_ipv6_address(void **state)
 {
     static const char *const set[] = {"Address", "::1", "Port", "9000"};
-    struct settings s;
-    struct listen_spec *specs = NULL;
     int n = -1;
-    char err[512] = "";
     (void)state;
-    make_settings(&s, set, 2);
-    assert_int_equal(listen_specs(&s, &specs, &n, err, sizeof(err)), 0);
+    struct listen_spec *specs = specs_of(set, 2, &n);
     assert_int_equal(n, 1);
     assert_int_equal(specs[0].family, AF_INET6);
     assert_string_equal(specs[0].host, "::1");
     assert_int_equal(specs[0].port, 9000);
     free(specs);
-    settings_free(&s);
 }
 
 /* Address:Port first, then the Listen entries in order. */
@@ -232,13 +231,9 @@ static void test_specs_order(void **state)
 {
     static const char *const set[] = {"Address", "0.0.0.0", "Listen",
                                       "[::]:81", "Listen", "unix:/tmp/b"};
-    struct settings s;
-    struct listen_spec *specs = NULL;
     int n = -1;
-    char err[512] = "";
     (void)state;
-    make_settings(&s, set, 3);
-    assert_int_equal(listen_specs(&s, &specs, &n, err, sizeof(err)), 0);
+    struct listen_spec *specs = specs_of(set, 3, &n);
     assert_int_equal(n, 3);
     assert_string_equal(specs[0].host, "0.0.0.0");
     assert_int_equal(specs[0].port, 10000);
@@ -246,7 +241,6 @@ static void test_specs_order(void **state)
     assert_int_equal(specs[1].port, 81);
     assert_int_equal(specs[2].family, AF_UNIX);
     free(specs);
-    settings_free(&s);
 }
 
 /* A bad Listen entry: -1 and a message starting with "Listen:". */
