@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "access.h"
@@ -17,37 +18,39 @@ static int status_for(enum setting_source culprit)
     return culprit == SOURCE_FLAG ? 2 : 1;
 }
 
-/* The lists that must parse before anything is bound. */
+/* The source of the setting an error message starts with ("Listen: ..."):
+ * every check below names its setting first. */
+static enum setting_source source_named_in(const struct settings *s,
+                                           const char *err)
+{
+    char name[64];
+    size_t len = strcspn(err, ":");
+    if (len >= sizeof(name)) return SOURCE_SCRIPT;
+    memcpy(name, err, len);
+    name[len] = '\0';
+    const struct setting_def *def = settings_find(name);
+    return def ? s->source[def - settings_table] : SOURCE_SCRIPT;
+}
+
+/* What must hold before anything is bound: listener addresses, Allow and
+ * Deny entries, User and Group. 0, or -1 with err and *culprit. */
 static int check_lists(const struct settings *s, char *err, size_t errlen,
                        enum setting_source *culprit)
 {
-    struct listen_spec *specs;
-    struct access_list list;
-    int n;
-    int rc = listen_specs(s, &specs, &n, err, errlen);
-    free(specs);
-    if (rc < 0) {
-        *culprit = s->source[settings_find(err[0] == 'L' ? "Listen"
-                                                         : "Address") -
-                             settings_table];
-        return -1;
-    }
     static const char *const names[2] = {"Allow", "Deny"};
     const struct string_list *lists[2] = {&s->allow, &s->deny};
-    for (int i = 0; i < 2; i++) {
-        if (access_build(names[i], lists[i], &list, err, errlen) < 0) {
-            *culprit = s->source[settings_find(names[i]) - settings_table];
-            return -1;
-        }
-        access_free(&list);
-    }
+    struct listen_spec *specs;
+    struct access_list list;
     struct privs privs;
-    if (privs_resolve(s->user, s->group, &privs, err, errlen) < 0) {
-        *culprit = s->source[settings_find(err[0] == 'U' ? "User" : "Group") -
-                             settings_table];
-        return -1;
+    int n, rc = listen_specs(s, &specs, &n, err, errlen);
+    free(specs);
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        rc = access_build(names[i], lists[i], &list, err, errlen);
+        if (rc == 0) access_free(&list);
     }
-    return 0;
+    if (rc == 0) rc = privs_resolve(s->user, s->group, &privs, err, errlen);
+    if (rc < 0) *culprit = source_named_in(s, err);
+    return rc;
 }
 
 int config_load(const char *script, const struct cli *cli,
