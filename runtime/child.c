@@ -139,11 +139,9 @@ static void accept_pause(struct child *ch, int err)
 static int yield_to_siblings(struct child *ch)
 {
     if (!ch->scoreboard || ch->nconns <= ACCEPT_SLACK) return 0;
-    struct timespec ts;  /* coarse, as the callback times it compares with */
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    long least = scoreboard_least_busy(
-        ch->scoreboard, ch->slot_index,
-        (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, STUCK_SECONDS);
+    /* coarse, as the callback times it compares with */
+    long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
+                                       clock_coarse(), STUCK_SECONDS);
     if (least < 0 || ch->nconns <= least + ACCEPT_SLACK) return 0;
     ch->yielding = 1;
     update_accepting(ch);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "lua_host.h"
@@ -183,14 +184,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     if (!t->repeat && t->self_ref != LUA_NOREF) timer_release(L, t);
 }
 
-static struct timeval to_timeval(double seconds)
-{
-    struct timeval tv;
-    tv.tv_sec = (time_t)seconds;
-    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-    return tv;
-}
-
 /* tine.timer / tine.every: run fn after `seconds`, once or repeatedly. */
 static int start_timer(lua_State *L, int repeat)
 {
@@ -213,7 +206,7 @@ static int start_timer(lua_State *L, int repeat)
     t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, -1);
     t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    struct timeval tv = to_timeval(seconds);
+    struct timeval tv = clock_timeval(seconds);
     event_add(t->ev, &tv);
     return 1;
 }

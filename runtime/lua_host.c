@@ -53,11 +53,9 @@ int host_pcall(struct lua_host *h, int cb, int nargs, char *err,
     int prev_cb = 0;
     double prev_since = 0;
     if (slot) {
-        struct timespec ts;  /* coarse is enough to say what hung */
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
         prev_cb = slot->callback;
         prev_since = slot->callback_since;
-        slot->callback_since = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        slot->callback_since = clock_coarse();  /* enough to say what hung */
         slot->callback = cb;
     }
     int status = lua_pcall(L, nargs, 0, TRACEBACK_INDEX);

@@ -78,14 +78,6 @@ struct master {
 
 static void pool_run(struct master *m);
 
-static struct timeval timeval_of(double seconds)
-{
-    struct timeval tv;
-    tv.tv_sec = (time_t)seconds;
-    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-    return tv;
-}
-
 static struct child_rec *find_child(struct master *m, pid_t pid)
 {
     for (struct child_rec *r = m->children; r; r = r->next)
@@ -260,7 +252,7 @@ static void begin_shutdown(struct master *m, int graceful, const char *why)
         else kill_child(r, KILLED_SHUTDOWN);
     }
     if (graceful) {
-        struct timeval tv = timeval_of(m->s.grace_expire_time);
+        struct timeval tv = clock_timeval(m->s.grace_expire_time);
         evtimer_add(m->grace_ev, &tv);
     }
     if (!m->children) event_base_loopbreak(m->base);
@@ -480,7 +472,7 @@ static struct child_rec *pick_excess(struct master *m)
 static void schedule_respawn(struct master *m, double delay)
 {
     if (evtimer_pending(m->respawn_ev, NULL)) return;
-    struct timeval tv = timeval_of(delay > 0 ? delay : 0);
+    struct timeval tv = clock_timeval(delay > 0 ? delay : 0);
     evtimer_add(m->respawn_ev, &tv);
 }
 
@@ -662,7 +654,7 @@ static void apply_settings(struct master *m)
     if (log_open(m->s.log_file) < 0)
         log_error("LogFile: cannot open %s: %s", m->s.log_file,
                   strerror(errno));
-    struct timeval tick = timeval_of(m->s.master_heart_beat_time);
+    struct timeval tick = clock_timeval(m->s.master_heart_beat_time);
     event_add(m->tick_ev, &tick);
 }
 
@@ -875,7 +867,7 @@ static int setup_events(struct master *m)
     m->respawn_ev = evtimer_new(m->base, on_respawn, m);
     m->grace_ev = evtimer_new(m->base, on_grace_expired, m);
     if (!m->tick_ev || !m->respawn_ev || !m->grace_ev) return -1;
-    struct timeval tv = timeval_of(m->s.master_heart_beat_time);
+    struct timeval tv = clock_timeval(m->s.master_heart_beat_time);
     return event_add(m->tick_ev, &tv);
 }
 
