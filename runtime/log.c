@@ -39,10 +39,11 @@ int log_open(const char *path)
 
 int log_fd(void) { return current_fd; }
 
-/* Write one line with the time, pid and level before msg. */
+/* Write one line with the time, pid and level before msg (already
+ * escaped: no newline inside). */
 static void write_line(enum log_level level, const char *msg)
 {
-    char line[2048];
+    char line[LOG_LINE_MAX + 96];
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
@@ -55,6 +56,74 @@ static void write_line(enum log_level level, const char *msg)
     line[n++] = '\n';
     ssize_t ignored = write(current_fd, line, (size_t)n);
     (void)ignored;
+}
+
+/* Length of the valid UTF-8 character at p (left bytes there), or 0 if
+ * the bytes there are not one. */
+static size_t utf8_char_len(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;  /* the second byte's range */
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) n = 3;
+    else if (c >= 0xF0 && c <= 0xF4) n = 4;
+    else return 0;
+    if (c == 0xE0) lo = 0xA0;        /* overlong */
+    if (c == 0xED) hi = 0x9F;        /* surrogates */
+    if (c == 0xF0) lo = 0x90;        /* overlong */
+    if (c == 0xF4) hi = 0x8F;        /* past U+10FFFF */
+    if (left < n || p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+/* The escape for the control character c, in esc (5 bytes at least). */
+static size_t escape_byte(unsigned char c, char *esc)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (c == '\n' || c == '\r' || c == '\t') {
+        esc[0] = '\\';
+        esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        return 2;
+    }
+    esc[0] = '\\';
+    esc[1] = 'x';
+    esc[2] = hex[c >> 4];
+    esc[3] = hex[c & 15];
+    return 4;
+}
+
+size_t log_escape(const char *text, size_t len, char *out, size_t outlen,
+                  size_t *written)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        char esc[8];
+        size_t take = utf8_char_len(p + i, len - i), put;
+        /* C0 controls, DEL and C1 controls (U+0080..U+009F) reach a
+         * terminal as commands: escape them like invalid bytes. */
+        int control = take == 1 ? (p[i] < 0x20 || p[i] == 0x7f)
+                                : take == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0;
+        if (take == 0 || control) {
+            put = escape_byte(p[i], esc);
+            if (take == 2) put += escape_byte(p[i + 1], esc + put);
+            else take = 1;
+        } else {
+            put = take;
+            memcpy(esc, p + i, take);
+        }
+        if (o + put >= outlen) break;
+        memcpy(out + o, esc, put);
+        o += put;
+        i += take;
+    }
+    if (outlen > 0) out[o] = '\0';
+    *written = o;
+    return i;
 }
 
 /* The message with every run of digits as one '#', cut to fit. */
@@ -118,18 +187,38 @@ static int flooding(enum log_level level, const char *msg)
     return 0;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* Log len bytes of raw text as one escaped line, marking a cut. */
+static void log_raw(enum log_level level, const char *raw, size_t len,
+                    int cut)
 {
-    if (level > current_level) return;
-    char msg[2000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
+    static const char mark[] = "...[truncated]";
+    char msg[LOG_LINE_MAX + sizeof(mark)];
+    size_t n;
+    if (log_escape(raw, len, msg, LOG_LINE_MAX, &n) < len) cut = 1;
+    if (cut) memcpy(msg + n, mark, sizeof(mark));
     if (level <= LOG_WARN) {
         if (flooding(level, msg)) return;
     } else {
         write_flood_note();   /* the count comes before any other line */
     }
     write_line(level, msg);
+}
+
+void log_text(enum log_level level, const char *text, size_t len)
+{
+    if (level > current_level) return;
+    log_raw(level, text, len, 0);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    if (level > current_level) return;
+    char raw[LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    int cut = (size_t)n >= sizeof(raw);
+    log_raw(level, raw, cut ? sizeof(raw) - 1 : (size_t)n, cut);
 }

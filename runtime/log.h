@@ -4,7 +4,10 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+#include <stddef.h>
+
 #define LOG_BURST 5
+#define LOG_LINE_MAX 4000  /* bytes of one escaped message */
 #define LOG_WINDOW 10.0
 
 /* The level named "error", "warn", "info" or "debug"; -1 for another. */
@@ -31,6 +34,21 @@ int log_fd(void);
  * were suppressed. Info and debug lines are never cut. */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The same for len bytes of text that may hold anything (a script's
+ * message: NULs, newlines, escapes, invalid UTF-8). */
+void log_text(enum log_level level, const char *text, size_t len);
+
+/* Copy len bytes of text into out as one printable line: valid UTF-8 is
+ * kept but for control characters; newline, CR and tab become the two
+ * characters "\n", "\r", "\t"; other control characters (C0, DEL, C1)
+ * and every byte of invalid UTF-8 become "\xHH". Writes at most outlen - 1
+ * bytes and a NUL, never cutting an escape or a character in two; puts the
+ * bytes written in *written and returns the input bytes consumed (len when
+ * everything fit). Every message logged goes through it, so one log line
+ * is one line whatever a client sent. */
+size_t log_escape(const char *text, size_t len, char *out, size_t outlen,
+                  size_t *written);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

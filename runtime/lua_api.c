@@ -264,13 +264,14 @@ static int tine_connections(lua_State *L)
 /* tine.log(level, message) */
 static int tine_log(lua_State *L)
 {
+    size_t len;
     const char *name = luaL_checkstring(L, 1);
-    const char *msg = luaL_checkstring(L, 2);
+    const char *msg = luaL_checklstring(L, 2, &len);
     int level = log_level_from_name(name);
     if (level < 0)
         return luaL_argerror(L, 1, "expected \"error\", \"warn\", \"info\" "
                              "or \"debug\"");
-    log_msg((enum log_level)level, "%s", msg);
+    log_text((enum log_level)level, msg, len);
     return 0;
 }
 

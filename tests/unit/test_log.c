@@ -153,6 +153,90 @@ static void test_no_cut_for_different_lines(void **state)
     free(text);
 }
 
+/* One row of the escaping table: input (len bytes), the line expected. */
+struct escape_case {
+    const char *in;
+    size_t len;
+    const char *out;
+};
+
+#define ROW(lit, out) {lit, sizeof(lit) - 1, out}
+
+/* Control characters and invalid UTF-8 are escaped; valid UTF-8 stays. */
+static void test_escape_table(void **state)
+{
+    (void)state;
+    static const struct escape_case cases[] = {
+        ROW("plain text", "plain text"),
+        ROW("got: a\nb", "got: a\\nb"),
+        ROW("cr\rtab\t", "cr\\rtab\\t"),
+        ROW("ansi \x1b[31mred", "ansi \\x1b[31mred"),
+        ROW("nul\0after", "nul\\x00after"),
+        ROW("del\x7f", "del\\x7f"),
+        ROW("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+        ROW("c1 \xc2\x9b csi", "c1 \\xc2\\x9b csi"),
+        ROW("nbsp \xc2\xa0", "nbsp \xc2\xa0"),
+        ROW("lone \xff byte", "lone \\xff byte"),
+        ROW("overlong \xc0\xaf", "overlong \\xc0\\xaf"),
+        ROW("overlong3 \xe0\x80\xaf", "overlong3 \\xe0\\x80\\xaf"),
+        ROW("surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80"),
+        ROW("too big \xf4\x90\x80\x80", "too big \\xf4\\x90\\x80\\x80"),
+        ROW("cut \xe2\x82", "cut \\xe2\\x82"),
+        ROW("2026-01-01 00:00:00.000 [1] error: forged\n2026-01-01 [1] info: x",
+            "2026-01-01 00:00:00.000 [1] error: forged\\n2026-01-01 [1] info: x"),
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[256];
+        size_t n;
+        size_t used = log_escape(cases[i].in, cases[i].len, out, sizeof(out),
+                                 &n);
+        assert_int_equal(used, cases[i].len);
+        assert_string_equal(out, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+    }
+}
+
+/* A full output buffer stops before an escape or a character that would
+ * not fit whole, and says how much input it took. */
+static void test_escape_stops_whole(void **state)
+{
+    (void)state;
+    char out[6];
+    size_t n;
+    assert_int_equal(log_escape("ab\ncd", 5, out, sizeof(out), &n), 4);
+    assert_string_equal(out, "ab\\nc");
+    assert_int_equal(log_escape("abcd\n", 5, out, sizeof(out), &n), 4);
+    assert_string_equal(out, "abcd");
+    assert_int_equal(log_escape("abc\xe2\x82\xac", 6, out, 6, &n), 3);
+    assert_string_equal(out, "abc");
+    assert_int_equal(n, 3);
+}
+
+/* A logged message is one line whatever it holds; a NUL does not cut it;
+ * a message too long for a line is marked as cut. */
+static void test_message_is_one_line(void **state)
+{
+    (void)state;
+    char *before = contents();
+    int base = lines_in(before);
+    free(before);
+    static const char forged[] = "got: x\n2026 [1] error: forged\0tail";
+    log_text(LOG_INFO, forged, sizeof(forged) - 1);
+    log_info("traceback:\n\tline 1\n\tline 2");
+    char big[LOG_LINE_MAX * 2];
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    log_info("%s", big);
+    log_text(LOG_INFO, big, sizeof(big) - 1);
+    char *text = contents();
+    assert_int_equal(lines_in(text), base + 4);
+    assert_contains(text, "got: x\\n2026 [1] error: forged\\x00tail\n");
+    assert_contains(text, "traceback:\\n\\tline 1\\n\\tline 2\n");
+    assert_contains(text, "yyy...[truncated]\n");
+    assert_null(strstr(strstr(text, "...[truncated]") + 1, "y\n"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +247,9 @@ int main(void)
         cmocka_unit_test(test_info_never_cut),
         cmocka_unit_test(test_note_at_flood_level),
         cmocka_unit_test(test_forget_flood),
+        cmocka_unit_test(test_escape_table),
+        cmocka_unit_test(test_escape_stops_whole),
+        cmocka_unit_test(test_message_is_one_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
