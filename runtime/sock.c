@@ -1,0 +1,294 @@
+/* sock.c: outgoing sockets on the child's loop. Every operation tries the
+ * system call at once and waits on the loop only for what did not happen
+ * at once; each wait is bounded by the operation's timeout. */
+#include "sock.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+#define DEFAULT_TIMEOUT 60.0
+
+static void on_ready(evutil_socket_t fd, short what, void *arg);
+static void on_timeout(evutil_socket_t fd, short what, void *arg);
+
+struct sock *sock_new(struct event_base *base, sock_done_fn done, void *arg)
+{
+    struct sock *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->fd = -1;
+    s->base = base;
+    s->done = done;
+    s->arg = arg;
+    for (int i = 0; i < 3; i++) s->timeout[i] = DEFAULT_TIMEOUT;
+    s->timer = evtimer_new(base, on_timeout, s);
+    if (!s->timer) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Forget the descriptor's events; the descriptor itself is left alone. */
+static void drop_events(struct sock *s)
+{
+    if (s->read_ev) event_free(s->read_ev);
+    if (s->write_ev) event_free(s->write_ev);
+    s->read_ev = s->write_ev = NULL;
+    evtimer_del(s->timer);
+    s->op = SOCK_OP_NONE;
+}
+
+void sock_close(struct sock *s)
+{
+    drop_events(s);
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    s->eof = 0;
+    bytebuf_free(&s->in);
+    bytebuf_free(&s->out);
+}
+
+void sock_free(struct sock *s)
+{
+    if (!s) return;
+    sock_close(s);
+    event_free(s->timer);
+    free(s);
+}
+
+void sock_set_timeouts(struct sock *s, double connect, double send,
+                       double read)
+{
+    s->timeout[0] = connect;
+    s->timeout[1] = send;
+    s->timeout[2] = read;
+}
+
+/* Make the events for a freshly opened or attached descriptor. */
+static int make_events(struct sock *s)
+{
+    s->read_ev = event_new(s->base, s->fd, EV_READ, on_ready, s);
+    s->write_ev = event_new(s->base, s->fd, EV_WRITE, on_ready, s);
+    return s->read_ev && s->write_ev ? 0 : -1;
+}
+
+void sock_attach(struct sock *s, int fd)
+{
+    sock_close(s);
+    s->fd = fd;
+    if (make_events(s) < 0) sock_close(s);
+}
+
+int sock_detach(struct sock *s)
+{
+    if (s->fd < 0 || s->op != SOCK_OP_NONE || bytebuf_len(&s->in) > 0 ||
+        s->eof)
+        return -1;
+    int fd = s->fd;
+    s->fd = -1;
+    sock_close(s);
+    return fd;
+}
+
+/* Fail now with errno's error, closing the socket. */
+static enum sock_result fail_sys(struct sock *s, enum sock_err *err)
+{
+    s->sys_errno = errno;
+    *err = errno == EPIPE ? SOCK_ERR_CLOSED : SOCK_ERR_SYS;
+    sock_close(s);
+    return SOCK_FAILED;
+}
+
+/* Wait for the descriptor (ev) within the operation's timeout. */
+static enum sock_result wait_for(struct sock *s, enum sock_op op,
+                                 struct event *ev, double timeout)
+{
+    struct timeval tv = clock_timeval(timeout);
+    s->op = op;
+    event_add(ev, NULL);
+    evtimer_add(s->timer, &tv);
+    return SOCK_PENDING;
+}
+
+/* The operation under way has ended with err: report it. Nothing of s is
+ * touched after done, which may start another operation or free s. */
+static void finish(struct sock *s, enum sock_err err)
+{
+    enum sock_op op = s->op;
+    event_del(s->read_ev);
+    event_del(s->write_ev);
+    evtimer_del(s->timer);
+    s->op = SOCK_OP_NONE;
+    if (err != SOCK_ERR_NONE && err != SOCK_ERR_TIMEOUT &&
+        !(op == SOCK_OP_RECEIVE && err == SOCK_ERR_CLOSED))
+        sock_close(s);
+    s->done(s, op, err, s->arg);
+}
+
+enum sock_result sock_connect(struct sock *s, const struct sockaddr *addr,
+                              socklen_t len, enum sock_err *err)
+{
+    sock_close(s);
+    s->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+                   SOCK_CLOEXEC, 0);
+    if (s->fd < 0) return fail_sys(s, err);
+    if (make_events(s) < 0) {
+        errno = ENOMEM;
+        return fail_sys(s, err);
+    }
+    if (connect(s->fd, addr, len) == 0) return SOCK_DONE;
+    if (errno == EINPROGRESS)
+        return wait_for(s, SOCK_OP_CONNECT, s->write_ev, s->timeout[0]);
+    return fail_sys(s, err);
+}
+
+/* Write what the send has left; 1 when all is out, 0 to wait, -1 on an
+ * error (errno). */
+static int write_out(struct sock *s)
+{
+    while (bytebuf_len(&s->out) > 0) {
+        ssize_t n = send(s->fd, bytebuf_head(&s->out), bytebuf_len(&s->out),
+                         MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno == EAGAIN ? 0 : -1;
+        bytebuf_consume(&s->out, (size_t)n);
+    }
+    return 1;
+}
+
+enum sock_result sock_send(struct sock *s, const char *data, size_t len,
+                           enum sock_err *err)
+{
+    if (s->fd < 0) {
+        *err = SOCK_ERR_CLOSED;
+        return SOCK_FAILED;
+    }
+    if (s->op != SOCK_OP_NONE) {
+        *err = SOCK_ERR_BUSY;
+        return SOCK_FAILED;
+    }
+    if (bytebuf_append(&s->out, data, len) < 0) {
+        errno = ENOMEM;
+        return fail_sys(s, err);
+    }
+    int rc = write_out(s);
+    if (rc < 0) return fail_sys(s, err);
+    if (rc > 0) return SOCK_DONE;
+    return wait_for(s, SOCK_OP_SEND, s->write_ev, s->timeout[1]);
+}
+
+/* Read once into the input buffer: 1 if bytes or EOF came, 0 to wait,
+ * -1 on an error (errno). */
+static int read_in(struct sock *s)
+{
+    char *to = bytebuf_reserve(&s->in, SOCK_READ_SIZE);
+    if (!to) {
+        errno = ENOMEM;
+        return -1;
+    }
+    ssize_t n;
+    do n = recv(s->fd, to, SOCK_READ_SIZE, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN ? 0 : -1;
+    if (n == 0) s->eof = 1;
+    s->in.end += (size_t)n;
+    return 1;
+}
+
+/* Does what is buffered meet the pattern? */
+static int pattern_met(struct sock *s)
+{
+    return recv_pattern_cut(s->pattern, bytebuf_head(&s->in),
+                            bytebuf_len(&s->in), s->eof, &s->cut);
+}
+
+enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
+                              enum sock_err *err)
+{
+    if (s->op != SOCK_OP_NONE) {
+        *err = SOCK_ERR_BUSY;
+        return SOCK_FAILED;
+    }
+    s->pattern = p;
+    if (pattern_met(s)) return SOCK_DONE;
+    if (s->fd < 0 || s->eof) {
+        *err = SOCK_ERR_CLOSED;
+        return SOCK_FAILED;
+    }
+    return wait_for(s, SOCK_OP_RECEIVE, s->read_ev, s->timeout[2]);
+}
+
+/* The descriptor is ready for the operation under way. */
+static void on_ready(evutil_socket_t fd, short what, void *arg)
+{
+    struct sock *s = arg;
+    int soerr = 0, rc;
+    socklen_t len = sizeof(soerr);
+    (void)fd;
+    (void)what;
+    switch (s->op) {
+    case SOCK_OP_CONNECT:
+        getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        s->sys_errno = soerr;
+        finish(s, soerr ? SOCK_ERR_SYS : SOCK_ERR_NONE);
+        return;
+    case SOCK_OP_SEND:
+        rc = write_out(s);
+        break;
+    case SOCK_OP_RECEIVE:
+        rc = read_in(s);
+        if (rc > 0 && pattern_met(s)) return finish(s, SOCK_ERR_NONE);
+        if (rc > 0 && s->eof) return finish(s, SOCK_ERR_CLOSED);
+        if (rc > 0) rc = 0;  /* more to come: wait again */
+        break;
+    default: return;
+    }
+    if (rc < 0) {
+        s->sys_errno = errno;
+        return finish(s, errno == EPIPE ? SOCK_ERR_CLOSED : SOCK_ERR_SYS);
+    }
+    if (rc > 0) return finish(s, SOCK_ERR_NONE);
+    struct event *ev = s->op == SOCK_OP_SEND ? s->write_ev : s->read_ev;
+    struct timeval tv = clock_timeval(s->timeout[s->op == SOCK_OP_SEND ? 1
+                                                                       : 2]);
+    event_add(ev, NULL);
+    evtimer_add(s->timer, &tv);  /* each wait has the whole timeout */
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct sock *s = arg;
+    (void)fd;
+    (void)what;
+    if (s->op == SOCK_OP_CONNECT) {  /* a half-open connect is no use */
+        s->sys_errno = ETIMEDOUT;
+        enum sock_op op = s->op;
+        sock_close(s);
+        s->done(s, op, SOCK_ERR_TIMEOUT, s->arg);
+        return;
+    }
+    finish(s, SOCK_ERR_TIMEOUT);
+}
+
+const char *sock_error_text(const struct sock *s, enum sock_err err,
+                            char *buf, size_t len)
+{
+    switch (err) {
+    case SOCK_ERR_NONE: return "ok";
+    case SOCK_ERR_TIMEOUT: return "timeout";
+    case SOCK_ERR_CLOSED: return "closed";
+    case SOCK_ERR_BUSY: return "socket busy";
+    case SOCK_ERR_SYS: break;
+    }
+    if (s->sys_errno == ECONNREFUSED) return "connection refused";
+    snprintf(buf, len, "%s", strerror(s->sys_errno));
+    for (char *p = buf; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return buf;
+}

@@ -1,0 +1,102 @@
+/* sock.h: an outgoing TCP or unix-domain socket on a child's event loop,
+ * the C half of tine.tcp(): connect, send everything, receive by pattern,
+ * each bounded by a timeout and none blocking. An operation that cannot
+ * finish at once finishes later through the socket's done callback. No
+ * Lua here. */
+#ifndef TINE_SOCK_H
+#define TINE_SOCK_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "bytebuf.h"
+#include "recv_pattern.h"
+
+struct event;
+struct event_base;
+
+enum sock_result { SOCK_DONE, SOCK_PENDING, SOCK_FAILED };
+
+enum sock_err {
+    SOCK_ERR_NONE,
+    SOCK_ERR_TIMEOUT,   /* "timeout": the socket stays usable */
+    SOCK_ERR_CLOSED,    /* "closed": by the peer, or never opened */
+    SOCK_ERR_BUSY,      /* another operation is under way on it */
+    SOCK_ERR_SYS        /* a system call failed: errno in sys_errno */
+};
+
+enum sock_op { SOCK_OP_NONE, SOCK_OP_CONNECT, SOCK_OP_SEND, SOCK_OP_RECEIVE };
+
+struct sock;
+
+/* An operation that returned SOCK_PENDING has finished with err. The
+ * socket is idle again (the callback may start another operation, or
+ * free it); on any error but a timeout it is closed. */
+typedef void (*sock_done_fn)(struct sock *s, enum sock_op op,
+                             enum sock_err err, void *arg);
+
+struct sock {
+    int fd;                    /* -1 when closed */
+    struct event_base *base;
+    struct event *read_ev, *write_ev, *timer;
+    struct bytebuf in;         /* read, not yet taken by a receive */
+    struct bytebuf out;        /* a send's bytes not yet written */
+    enum sock_op op;           /* under way, if any */
+    struct recv_pattern *pattern;  /* a receive's, the caller's memory */
+    struct recv_cut cut;       /* a finished receive's result */
+    int eof;                   /* the peer has closed its side */
+    double timeout[3];         /* seconds for connect, send, read */
+    int sys_errno;             /* for SOCK_ERR_SYS */
+    sock_done_fn done;
+    void *arg;
+};
+
+/* Read at most this much per system call: a receive holds at most what
+ * its pattern asks for plus one read. */
+#define SOCK_READ_SIZE 16384
+
+/* A new closed socket on base; NULL if memory ran out. Timeouts start at
+ * 60 s each. */
+struct sock *sock_new(struct event_base *base, sock_done_fn done, void *arg);
+
+/* Close (if open) and free. An operation under way is dropped unreported. */
+void sock_free(struct sock *s);
+
+/* Close now; an operation under way is dropped unreported. */
+void sock_close(struct sock *s);
+
+/* Timeouts in seconds for connect, send and each wait of a receive. */
+void sock_set_timeouts(struct sock *s, double connect, double send,
+                       double read);
+
+/* Connect to addr. SOCK_DONE, SOCK_PENDING (done follows), or SOCK_FAILED
+ * with *err. An open socket is closed first. */
+enum sock_result sock_connect(struct sock *s, const struct sockaddr *addr,
+                              socklen_t len, enum sock_err *err);
+
+/* Send all len bytes (copied): SOCK_DONE once written, SOCK_PENDING
+ * (done follows once all is written), or SOCK_FAILED with *err. */
+enum sock_result sock_send(struct sock *s, const char *data, size_t len,
+                           enum sock_err *err);
+
+/* Receive by pattern p (kept by the caller until the receive finishes).
+ * SOCK_DONE with s->cut ready over s->in, SOCK_PENDING, or SOCK_FAILED
+ * with *err (SOCK_ERR_CLOSED: the peer closed before the pattern was met;
+ * what came is still in s->in). */
+enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
+                              enum sock_err *err);
+
+/* Take an open idle socket's descriptor away (for a keep-alive pool):
+ * the socket is closed without closing the descriptor. -1 if unread
+ * bytes are buffered or it is not open and idle. */
+int sock_detach(struct sock *s);
+
+/* Make fd (connected, from a keep-alive pool) this closed socket's. */
+void sock_attach(struct sock *s, int fd);
+
+/* OpenResty's short text for err: "timeout", "closed", "connection
+ * refused", or the system's message in lower case. In buf when needed. */
+const char *sock_error_text(const struct sock *s, enum sock_err err,
+                            char *buf, size_t len);
+
+#endif
