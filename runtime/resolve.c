@@ -51,7 +51,7 @@ struct resolver *resolver_new(struct event_base *base,
 void resolver_free(struct resolver *r)
 {
     if (!r) return;
-    evdns_base_free(r->dns, 1);
+    evdns_base_free(r->dns, 0);
     free(r);
 }
 

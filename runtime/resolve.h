@@ -22,7 +22,7 @@ struct resolver *resolver_new(struct event_base *base,
                               char *const *nameservers, int n,
                               char *err, size_t errlen);
 
-/* Free r; lookups under way end with "resolver closed". */
+/* Free r; lookups under way are dropped without a call to their done. */
 void resolver_free(struct resolver *r);
 
 /* Look name up (IPv4 and IPv6, TCP). done runs exactly once: possibly

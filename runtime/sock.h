@@ -74,8 +74,9 @@ void sock_set_timeouts(struct sock *s, double connect, double send,
 enum sock_result sock_connect(struct sock *s, const struct sockaddr *addr,
                               socklen_t len, enum sock_err *err);
 
-/* Send all len bytes (copied): SOCK_DONE once written, SOCK_PENDING
- * (done follows once all is written), or SOCK_FAILED with *err. */
+/* Send all len bytes (copied), after any already put in s->out: SOCK_DONE
+ * once written, SOCK_PENDING (done follows once all is written), or
+ * SOCK_FAILED with *err. */
 enum sock_result sock_send(struct sock *s, const char *data, size_t len,
                            enum sock_err *err);
 

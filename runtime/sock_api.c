@@ -1,0 +1,444 @@
+/* sock_api.c: the socket object of tine.tcp(). Each method either
+ * finishes at once or records the running task as the socket's waiter and
+ * suspends it; sock.c's done callback (or the resolver's) pushes the
+ * method's results on the task's thread and resumes it. */
+#include "sock_api.h"
+
+#include <arpa/inet.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "resolve.h"
+#include "sched.h"
+#include "sock.h"
+#include "sock_pool.h"
+#include "sock_api_int.h"
+
+#define DEFAULT_POOL_SIZE 30
+#define DEFAULT_IDLE_SECONDS 60.0
+
+struct lsock *sock_api_check(lua_State *L)
+{
+    return luaL_checkudata(L, 1, SOCK_MT);
+}
+
+/* nil, err: a method's failure; returns 2. */
+int sock_api_fail(lua_State *L, const char *err)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
+/* nil and the text of a socket error. */
+int sock_api_push_err(lua_State *L, struct lsock *ls, enum sock_err err)
+{
+    char buf[128];
+    return sock_api_fail(L, sock_error_text(ls->s, err, buf, sizeof(buf)));
+}
+
+/* The running task, which is about to wait on ls; errors outside one. */
+void sock_api_need_task(lua_State *L, struct lsock *ls)
+{
+    if (!sched_current(ls->api->sched))
+        luaL_error(L, "tine.tcp: sockets work only inside a callback, "
+                      "not at the script's top level");
+    if (ls->waiting != WAIT_NONE) luaL_error(L, "socket busy");
+}
+
+/* Suspend the running task until ls's operation ends. */
+int sock_api_wait(lua_State *L, struct lsock *ls, enum waiting what)
+{
+    ls->waiter = sched_current(ls->api->sched);
+    ls->waiting = what;
+    return sched_wait(L);
+}
+
+/* The operation ls waited for has pushed n results on its task's thread:
+ * resume the task. */
+static void resume_waiter(struct lsock *ls, int n)
+{
+    struct sched_task *t = ls->waiter;
+    ls->waiter = NULL;
+    ls->waiting = WAIT_NONE;
+    sched_resume(ls->api->sched, t, n);
+}
+
+/* sock.c reports the end of an operation ls waited for. */
+static void on_sock_done(struct sock *s, enum sock_op op, enum sock_err err,
+                         void *arg)
+{
+    struct lsock *ls = arg;
+    lua_State *co = sched_thread(ls->waiter);
+    int n = 1;
+    (void)s;
+    if (op == SOCK_OP_RECEIVE)
+        n = sock_api_push_received(co, ls, ls->receiving, err);
+    else if (err != SOCK_ERR_NONE)
+        n = sock_api_push_err(co, ls, err);
+    else if (op == SOCK_OP_SEND)
+        lua_pushnumber(co, (lua_Number)ls->sent);
+    else
+        lua_pushboolean(co, 1);
+    resume_waiter(ls, n);
+}
+
+/* tine.tcp(): a new, unconnected socket. */
+static int api_tcp(lua_State *L)
+{
+    struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
+    struct lsock *ls = lua_newuserdata(L, sizeof(*ls));
+    memset(ls, 0, sizeof(*ls));
+    ls->api = api;
+    ls->s = sock_new(api->base, on_sock_done, ls);
+    if (!ls->s) return luaL_error(L, "tine.tcp: out of memory");
+    luaL_getmetatable(L, SOCK_MT);
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* The resolver, made at first use; NULL and *err if it cannot be. */
+static struct resolver *resolver_of(struct sock_api *api, char *err,
+                                    size_t len)
+{
+    if (!api->resolver)
+        api->resolver = resolver_new(api->base, api->nameservers,
+                                     api->nnameservers, err, len);
+    return api->resolver;
+}
+
+/* Connect to ls->addr: true now, a wait, or nil, err. */
+static int start_connect(lua_State *L, struct lsock *ls)
+{
+    enum sock_err err;
+    switch (sock_connect(ls->s, (struct sockaddr *)&ls->addr, ls->addrlen,
+                         &err)) {
+    case SOCK_DONE: lua_pushboolean(L, 1); return 1;
+    case SOCK_PENDING: return sock_api_wait(L, ls, WAIT_CONNECT);
+    default: return sock_api_push_err(L, ls, err);
+    }
+}
+
+/* Keep the first address of a lookup, with the port to connect to. */
+static void take_address(struct lsock *ls, const struct addrinfo *ai)
+{
+    memcpy(&ls->addr, ai->ai_addr, ai->ai_addrlen);
+    ls->addrlen = ai->ai_addrlen;
+    if (ai->ai_family == AF_INET6)
+        ((struct sockaddr_in6 *)&ls->addr)->sin6_port = htons(ls->port);
+    else
+        ((struct sockaddr_in *)&ls->addr)->sin_port = htons(ls->port);
+}
+
+/* A lookup for connect has answered: at once (kept for connect to go on
+ * with), or later (connect goes on from here). */
+static void on_resolved(void *arg, const char *err, const struct addrinfo *ai)
+{
+    struct lsock *ls = arg;
+    if (!err && ai) take_address(ls, ai);
+    if (ls->resolving_now) {
+        ls->resolve_err = err ? err : ai ? NULL : "no such host";
+        return;
+    }
+    lua_State *co = sched_thread(ls->waiter);
+    enum sock_err serr;
+    if (err || !ai) return resume_waiter(ls, sock_api_fail(co, err ? err
+                                                           : "no such host"));
+    switch (sock_connect(ls->s, (struct sockaddr *)&ls->addr, ls->addrlen,
+                         &serr)) {
+    case SOCK_DONE: lua_pushboolean(co, 1); return resume_waiter(ls, 1);
+    case SOCK_PENDING: ls->waiting = WAIT_CONNECT; return;
+    default: return resume_waiter(ls, sock_api_push_err(co, ls, serr));
+    }
+}
+
+/* Resolve host, then connect: at once for a numeric address. */
+static int connect_host(lua_State *L, struct lsock *ls, const char *host)
+{
+    char err[128];
+    struct resolver *r = resolver_of(ls->api, err, sizeof(err));
+    if (!r) return sock_api_fail(L, err);
+    ls->resolving_now = 1;
+    int ran = resolve_start(r, host, on_resolved, ls);
+    ls->resolving_now = 0;
+    if (!ran) return sock_api_wait(L, ls, WAIT_RESOLVE);
+    if (ls->resolve_err) return sock_api_fail(L, ls->resolve_err);
+    return start_connect(L, ls);
+}
+
+/* Fill ls->addr for "unix:/path"; 0, or -1 if the path is too long. */
+static int unix_address(struct lsock *ls, const char *path)
+{
+    struct sockaddr_un *un = (struct sockaddr_un *)&ls->addr;
+    if (strlen(path) >= sizeof(un->sun_path)) return -1;
+    memset(un, 0, sizeof(*un));
+    un->sun_family = AF_UNIX;
+    strcpy(un->sun_path, path);
+    ls->addrlen = sizeof(*un);
+    return 0;
+}
+
+/* sock:connect(host, port [, opts]) or sock:connect("unix:/path" [, opts]) */
+static int sock_m_connect(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    const char *host = luaL_checkstring(L, 2);
+    int is_unix = strncmp(host, "unix:", 5) == 0, opts = is_unix ? 3 : 4;
+    sock_api_need_task(L, ls);
+    if (!is_unix) ls->port = (int)luaL_checkinteger(L, 3);
+    luaL_argcheck(L, is_unix || (ls->port > 0 && ls->port < 65536), 3,
+                  "port out of range");
+    lua_getfield(L, opts, "pool");  /* nil unless opts is a table */
+    if (lua_type(L, opts) == LUA_TTABLE && lua_isstring(L, -1))
+        snprintf(ls->pool, sizeof(ls->pool), "%s", lua_tostring(L, -1));
+    else if (is_unix)
+        snprintf(ls->pool, sizeof(ls->pool), "%s", host);
+    else
+        snprintf(ls->pool, sizeof(ls->pool), "%s:%d", host, ls->port);
+    lua_pop(L, 1);  /* opts.pool */
+    sock_close(ls->s);
+    int fd = ls->api->pools ? sock_pool_get(ls->api->pools, ls->pool,
+                                            &ls->reused) : -1;
+    if (fd >= 0) {
+        sock_attach(ls->s, fd);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    ls->reused = 0;
+    if (!is_unix) return connect_host(L, ls, host);
+    if (unix_address(ls, host + 5) < 0) return sock_api_fail(L, "path too long");
+    return start_connect(L, ls);
+}
+
+/* Bytes in the value at idx (a string, a number, or an array table of
+ * them, nested); raises OpenResty's error for anything else. */
+static size_t data_len(lua_State *L, int idx, int depth)
+{
+    int type = lua_type(L, idx);
+    size_t len = 0;
+    if (type == LUA_TSTRING || type == LUA_TNUMBER) {
+        lua_tolstring(L, idx, &len);
+        return len;
+    }
+    if (type != LUA_TTABLE || depth > 100)
+        luaL_error(L, "bad argument #1 to 'send' (bad data type %s found)",
+                   lua_typename(L, type));
+    int n = (int)lua_objlen(L, idx);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);
+        len += data_len(L, lua_gettop(L), depth + 1);
+        lua_pop(L, 1);  /* the element */
+    }
+    return len;
+}
+
+/* Append the bytes of the value at idx (checked by data_len) to out. */
+static void data_append(lua_State *L, int idx, struct bytebuf *out)
+{
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        size_t len;
+        const char *p = lua_tolstring(L, idx, &len);
+        bytebuf_append(out, p, len);  /* room was reserved */
+        return;
+    }
+    int n = (int)lua_objlen(L, idx);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);
+        data_append(L, lua_gettop(L), out);
+        lua_pop(L, 1);  /* the element */
+    }
+}
+
+/* sock:send(data): bytes sent, once all are out; or nil, err. */
+static int sock_m_send(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    enum sock_err err;
+    sock_api_need_task(L, ls);
+    luaL_checkany(L, 2);
+    size_t len = data_len(L, 2, 0);
+    if (ls->s->fd < 0) return sock_api_fail(L, "closed");
+    if (!bytebuf_reserve(&ls->s->out, len)) return sock_api_fail(L, "no memory");
+    data_append(L, 2, &ls->s->out);
+    ls->sent = len;
+    switch (sock_send(ls->s, "", 0, &err)) {
+    case SOCK_DONE: lua_pushnumber(L, (lua_Number)len); return 1;
+    case SOCK_PENDING: return sock_api_wait(L, ls, WAIT_SEND);
+    default: return sock_api_push_err(L, ls, err);
+    }
+}
+
+/* Milliseconds (nil: unchanged) to seconds, into *t. */
+static void set_ms(lua_State *L, int idx, double *t)
+{
+    if (lua_isnoneornil(L, idx)) return;
+    lua_Number ms = luaL_checknumber(L, idx);
+    luaL_argcheck(L, ms >= 0 && ms == ms && ms < 1e12, idx, "bad timeout");
+    *t = ms > 0 ? ms / 1000.0 : 60.0;
+}
+
+static int sock_m_settimeout(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    double t = ls->s->timeout[0];
+    set_ms(L, 2, &t);
+    sock_set_timeouts(ls->s, t, t, t);
+    return 0;
+}
+
+static int sock_m_settimeouts(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    double *t = ls->s->timeout;
+    set_ms(L, 2, &t[0]);
+    set_ms(L, 3, &t[1]);
+    set_ms(L, 4, &t[2]);
+    return 0;
+}
+
+/* sock:setkeepalive([idle_ms [, size]]): into the pool instead of closed. */
+static int sock_m_setkeepalive(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    double idle = DEFAULT_IDLE_SECONDS;
+    int size = (int)luaL_optinteger(L, 3, DEFAULT_POOL_SIZE);
+    set_ms(L, 2, &idle);
+    if (ls->waiting != WAIT_NONE) return sock_api_fail(L, "socket busy");
+    if (ls->s->fd < 0) return sock_api_fail(L, "closed");
+    int fd = sock_detach(ls->s);
+    if (fd < 0) {
+        sock_close(ls->s);
+        return sock_api_fail(L, "unread data in buffer");
+    }
+    if (!ls->api->pools) ls->api->pools = sock_pool_new(ls->api->base);
+    if (!ls->api->pools ||
+        sock_pool_put(ls->api->pools, ls->pool, fd, idle, size > 0 ? size : 1,
+                      ls->reused) < 0)
+        return sock_api_fail(L, "out of memory");
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+static int sock_m_getreusedtimes(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    if (ls->s->fd < 0) return sock_api_fail(L, "closed");
+    lua_pushinteger(L, ls->reused);
+    return 1;
+}
+
+static int sock_m_close(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    if (ls->waiting != WAIT_NONE) return sock_api_fail(L, "socket busy");
+    if (ls->s->fd < 0) return sock_api_fail(L, "closed");
+    sock_close(ls->s);
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+/* Collected: the connection goes with it. */
+static int sock_m_gc(lua_State *L)
+{
+    struct lsock *ls = sock_api_check(L);
+    sock_free(ls->s);
+    ls->s = NULL;
+    return 0;
+}
+
+/* A tine.resolve() in flight, kept on the waiting task's stack. */
+struct lookup {
+    struct sock_api *api;
+    struct sched_task *waiter;   /* NULL while resolve_start runs */
+    lua_State *L;                /* where an answer at once goes */
+    int pushed;                  /* results pushed at once */
+};
+
+/* Push the addresses of a lookup as a list of strings, or nil, err. */
+static int push_addresses(lua_State *L, const char *err,
+                          const struct addrinfo *ai)
+{
+    if (err) return sock_api_fail(L, err);
+    lua_newtable(L);
+    for (int i = 1; ai; ai = ai->ai_next) {
+        char host[INET6_ADDRSTRLEN];
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host),
+                        NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        lua_pushstring(L, host);
+        lua_rawseti(L, -2, i++);
+    }
+    return 1;
+}
+
+static void on_lookup(void *arg, const char *err, const struct addrinfo *ai)
+{
+    struct lookup *q = arg;
+    if (!q->waiter) {
+        q->pushed = push_addresses(q->L, err, ai);
+        return;
+    }
+    int n = push_addresses(sched_thread(q->waiter), err, ai);
+    sched_resume(q->api->sched, q->waiter, n);
+}
+
+/* tine.resolve(name): a list of addresses, or nil, err. */
+static int api_resolve(lua_State *L)
+{
+    struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
+    const char *name = luaL_checkstring(L, 1);
+    char err[128];
+    struct resolver *r = resolver_of(api, err, sizeof(err));
+    if (!r) return sock_api_fail(L, err);
+    struct lookup *q = lua_newuserdata(L, sizeof(*q));
+    memset(q, 0, sizeof(*q));
+    q->api = api;
+    q->L = L;
+    if (resolve_start(r, name, on_lookup, q)) return q->pushed;
+    q->waiter = sched_current(api->sched);
+    if (!q->waiter)
+        return luaL_error(L, "tine.resolve: a lookup that waits works only "
+                             "inside a callback");
+    return sched_wait(L);
+}
+
+void sock_api_open(lua_State *L, struct sock_api *api)
+{
+    static const luaL_Reg methods[] = {
+        {"connect", sock_m_connect},
+        {"send", sock_m_send},
+        {"receive", sock_api_receive},
+        {"receiveuntil", sock_api_receiveuntil},
+        {"settimeout", sock_m_settimeout},
+        {"settimeouts", sock_m_settimeouts},
+        {"setkeepalive", sock_m_setkeepalive},
+        {"getreusedtimes", sock_m_getreusedtimes},
+        {"close", sock_m_close},
+        {NULL, NULL}};
+    luaL_newmetatable(L, SOCK_MT);
+    lua_newtable(L);
+    luaL_register(L, NULL, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, sock_m_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);  /* the metatable */
+    lua_pushlightuserdata(L, api);
+    lua_pushcclosure(L, api_tcp, 1);
+    lua_setfield(L, -2, "tcp");
+    lua_pushlightuserdata(L, api);
+    lua_pushcclosure(L, api_resolve, 1);
+    lua_setfield(L, -2, "resolve");
+}
+
+void sock_api_close(struct sock_api *api)
+{
+    resolver_free(api->resolver);
+    sock_pool_free(api->pools);
+    api->resolver = NULL;
+    api->pools = NULL;
+}

@@ -1,0 +1,31 @@
+/* sock_api.h: tine.tcp() and tine.resolve() in Lua, OpenResty's cosocket
+ * API over sock.c, resolve.c and sock_pool.c: a call that cannot finish
+ * at once suspends its task (sched.c) until it can. */
+#ifndef TINE_SOCK_API_H
+#define TINE_SOCK_API_H
+
+struct event_base;
+struct lua_State;
+struct resolver;
+struct sched;
+struct sock_pool;
+
+/* What the socket functions need, owned by the Lua host; the resolver and
+ * the pools are made at first use. */
+struct sock_api {
+    struct sched *sched;
+    struct event_base *base;
+    char *const *nameservers;     /* the Resolver setting; none: resolv.conf */
+    int nnameservers;
+    struct resolver *resolver;
+    struct sock_pool *pools;
+};
+
+/* Add tcp and resolve to the table at the top of L's stack, and make the
+ * socket metatable. api must outlive the state. */
+void sock_api_open(struct lua_State *L, struct sock_api *api);
+
+/* Free the resolver and the pools (their idle connections close). */
+void sock_api_close(struct sock_api *api);
+
+#endif

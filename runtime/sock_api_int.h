@@ -1,0 +1,59 @@
+/* sock_api_int.h: what the files of the socket object share (sock_api.c
+ * the object, connect, send and the pools; sock_api_recv.c receiving). */
+#ifndef TINE_SOCK_API_INT_H
+#define TINE_SOCK_API_INT_H
+
+#include <lua.h>
+#include <sys/socket.h>
+
+#include "recv_pattern.h"
+#include "sock.h"
+#include "sock_api.h"
+
+#define SOCK_MT "tine.tcp"
+
+enum waiting { WAIT_NONE, WAIT_RESOLVE, WAIT_CONNECT, WAIT_SEND, WAIT_RECEIVE };
+
+struct lsock {
+    struct sock *s;
+    struct sock_api *api;
+    struct sched_task *waiter;      /* the task suspended on this socket */
+    enum waiting waiting;
+    struct recv_pattern pattern;    /* receive()'s */
+    struct recv_pattern *receiving; /* the pattern of the receive waiting */
+    size_t sent;                    /* a send's bytes */
+    int port;                       /* connect: after the name is resolved */
+    int resolving_now;              /* inside resolve_start */
+    const char *resolve_err;        /* a lookup that answered at once */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    unsigned reused;
+    char pool[300];                 /* keep-alive pool name */
+};
+
+/* The socket at argument 1. */
+struct lsock *sock_api_check(lua_State *L);
+
+/* nil, err: a method's failure; returns 2. */
+int sock_api_fail(lua_State *L, const char *err);
+
+/* nil and the text of a socket error; returns 2. */
+int sock_api_push_err(lua_State *L, struct lsock *ls, enum sock_err err);
+
+/* Raise an error unless a task runs and ls has no operation under way. */
+void sock_api_need_task(lua_State *L, struct lsock *ls);
+
+/* Suspend the running task until ls's operation (what) ends. */
+int sock_api_wait(lua_State *L, struct lsock *ls, enum waiting what);
+
+/* Push a finished receive's results from ls's buffer: the data (a line
+ * without its CRs), nil at the end of a receiveuntil, or nil, err,
+ * partial. Returns the count. */
+int sock_api_push_received(lua_State *L, struct lsock *ls,
+                           struct recv_pattern *p, enum sock_err err);
+
+/* sock:receive([pattern]) and sock:receiveuntil(pattern [, opts]). */
+int sock_api_receive(lua_State *L);
+int sock_api_receiveuntil(lua_State *L);
+
+#endif
