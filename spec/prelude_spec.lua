@@ -20,6 +20,11 @@ describe("tine.prelude", function()
       assert.equal(10, view.Port)
     end)
 
+    it("lets no rawset through", function()
+      assert.has_error(function() rawset(view, "Port", 11) end)
+      assert.equal(10, view.Port)
+    end)
+
     it("hides its metatable", function()
       assert.is_false(getmetatable(view))
     end)
@@ -48,5 +53,62 @@ describe("tine.prelude", function()
       assert.same({"info:hello\t2"}, logged)
       package.loaded.tine = saved
     end)
+  end)
+end)
+
+describe("tine.prelude.wrap_coroutines", function()
+  local prelude = require "tine.prelude"
+  -- A copy of the coroutine table with the wrappers, and a stand-in for
+  -- tine's task: a thread in `tasks` run by `run_task`, which answers
+  -- each wait (a yield of `mark`) with "answer" .. n.
+  local mark, tasks = {}, setmetatable({}, {__mode = "k"})
+  local co = {}
+  for k, v in pairs(coroutine) do co[k] = v end
+  prelude.wrap_coroutines(co, mark, tasks)
+  local function wait() return coroutine.yield(mark) end
+  local function run_task(fn)
+    local thread = coroutine.create(fn)
+    tasks[thread] = true
+    local waits = 0
+    local ok, first = coroutine.resume(thread)
+    while ok and first == mark do
+      waits = waits + 1
+      ok, first = coroutine.resume(thread, "answer" .. waits)
+    end
+    return ok, first, waits
+  end
+
+  it("passes a wait inside the script's own coroutine up to the task", function()
+    local ok, result, waits = run_task(function()
+      local inner = co.create(function(a)
+        local got = wait()
+        local b = co.yield(a .. "+" .. got)
+        return b .. "+" .. wait()
+      end)
+      local _, first = co.resume(inner, "x")
+      local _, second = co.resume(inner, "y")
+      return first .. "|" .. second
+    end)
+    assert.is_true(ok)
+    assert.equal("x+answer1|y+answer2", result)
+    assert.equal(2, waits)
+  end)
+
+  it("passes waits through coroutine.wrap, and its errors", function()
+    local ok, result = run_task(function()
+      local gen = co.wrap(function() co.yield(wait()) co.yield("two") end)
+      return gen() .. "," .. gen()
+    end)
+    assert.is_true(ok)
+    assert.equal("answer1,two", result)
+    local ok2, err = run_task(function() co.wrap(function() error("inner") end)() end)
+    assert.is_false(ok2)
+    assert.truthy(err:find("inner"))
+  end)
+
+  it("refuses a yield of the script's own from the task's thread", function()
+    local ok, err = run_task(function() co.yield(1) end)
+    assert.is_false(ok)
+    assert.truthy(err:find("attempt to yield from outside a coroutine"))
   end)
 end)

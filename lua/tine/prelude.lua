@@ -6,22 +6,60 @@
 -- as an ordinary module, so its helpers can be used and tested on their own.
 local P = {}
 
--- A view of t that cannot be assigned to, nested tables included. Reading
--- goes through to t; assigning raises an error naming the view.
+-- A view of t that cannot be assigned to, nested tables included: a
+-- userdata, so not even rawset gets through. Reading goes through to t;
+-- assigning raises an error naming the view.
 function P.readonly(t, name)
   local views = {}
-  return setmetatable({}, {
-    __index = function(_, key)
-      local value = t[key]
-      if type(value) ~= "table" then return value end
-      views[key] = views[key] or P.readonly(value, name .. "." .. tostring(key))
-      return views[key]
-    end,
-    __newindex = function(_, key)
-      error(name .. " is read-only (tried to set " .. tostring(key) .. ")", 2)
-    end,
-    __metatable = false,
-  })
+  local view = newproxy(true)
+  local mt = getmetatable(view)
+  mt.__index = function(_, key)
+    local value = t[key]
+    if type(value) ~= "table" then return value end
+    views[key] = views[key] or P.readonly(value, name .. "." .. tostring(key))
+    return views[key]
+  end
+  mt.__newindex = function(_, key)
+    error(name .. " is read-only (tried to set " .. tostring(key) .. ")", 2)
+  end
+  mt.__len = function() return #t end
+  mt.__tostring = function() return name end
+  mt.__metatable = false
+  return view
+end
+
+-- Make a script's own coroutines live inside tine's tasks. `mark` is what
+-- tine's waits yield; `tasks` the weak set of task threads. A wait inside
+-- a coroutine of the script's own is passed up to the task (which waits)
+-- and its results back down; a yield of the script's own straight from a
+-- task's thread is the error plain Lua gives outside a coroutine. Changes
+-- the coroutine table `co` in place.
+function P.wrap_coroutines(co, mark, tasks)
+  local resume, yield, create, running = co.resume, co.yield, co.create,
+                                         co.running
+  local status = co.status
+  local function pass(thread, ok, first, ...)
+    if ok and first == mark and status(thread) == "suspended" then
+      return pass(thread, resume(thread, yield(mark)))
+    end
+    return ok, first, ...
+  end
+  co.resume = function(thread, ...) return pass(thread, resume(thread, ...)) end
+  co.yield = function(...)
+    local thread = running()
+    if thread == nil or tasks[thread] then
+      error("attempt to yield from outside a coroutine", 2)
+    end
+    return yield(...)
+  end
+  local function unwrap(ok, ...)
+    if not ok then error((...), 2) end
+    return ...
+  end
+  co.wrap = function(f)
+    local thread = create(f)
+    return function(...) return unwrap(co.resume(thread, ...)) end
+  end
 end
 
 -- The line print(...) writes: its arguments through tostring, tab-separated.
@@ -44,6 +82,9 @@ function P.install(core, settings, env)
   env.tine = tine
   package.loaded.tine = tine
   env.print = function(...) core.log("info", P.print_line(...)) end
+  if core.wait_mark then
+    P.wrap_coroutines(env.coroutine or coroutine, core.wait_mark, core.task_threads)
+  end
   return tine
 end
 
