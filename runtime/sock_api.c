@@ -14,7 +14,7 @@
 #include <sys/un.h>
 
 #include "resolve.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sock.h"
 #include "sock_pool.h"
 #include "sock_api_int.h"

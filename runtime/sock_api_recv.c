@@ -3,7 +3,7 @@
 #include <lauxlib.h>
 #include <string.h>
 
-#include "sched.h"
+#include "scheduler.h"
 #include "sock_api_int.h"
 
 /* receiveuntil's iterator state: its pattern and its delimiter's bytes. */

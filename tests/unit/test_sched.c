@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "sched.h"
+#include "scheduler.h"
 #include "test_util.h"
 
 static struct sched sched;

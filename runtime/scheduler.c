@@ -1,7 +1,7 @@
-/* sched.c: tasks over pooled LuaJIT threads. A thread that returned is
+/* scheduler.c: tasks over pooled LuaJIT threads. A thread that returned is
  * reused as it is (LuaJIT resumes a finished thread afresh); one that
  * raised an error is dropped, after its traceback is taken. */
-#include "sched.h"
+#include "scheduler.h"
 
 #include <lauxlib.h>
 #include <lua.h>

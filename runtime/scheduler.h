@@ -1,11 +1,12 @@
-/* sched.h: every call into the script runs as a task: a coroutine of its
- * own, resumed from the event loop. A task that never waits costs one
+/* scheduler.h (prefix sched_; not sched.h, which <pthread.h> includes):
+ * every call into the script runs as a task, a coroutine of its own,
+ * resumed from the event loop. A task that never waits costs one
  * resume of a pooled thread; one that waits (a socket, a timer, a name
  * lookup) is suspended, the child serves others, and the task is resumed
  * when what it waits for is there. Tine's own yields carry a marker, so a
  * script's own coroutine.yield is never taken for a wait. */
-#ifndef TINE_SCHED_H
-#define TINE_SCHED_H
+#ifndef TINE_SCHEDULER_H
+#define TINE_SCHEDULER_H
 
 #include <stddef.h>
 
