@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "callback.h"
 #include "channel.h"
 #include "clock.h"
 #include "conn.h"
@@ -98,15 +99,25 @@ static void update_accepting(struct child *ch)
     ch->accepting = want;
 }
 
-/* End the loop once a stopping child has no connection left. */
+/* ChildStop (or ChildStart) waited and has ended. */
+static void on_stopped(void *owner, int cb, int failed, const char *err)
+{
+    struct child *ch = owner;
+    if (failed) log_error("%s failed: %s", callback_name(cb), err);
+    event_base_loopbreak(ch->base);
+}
+
+/* End the loop once a stopping child has no connection left, after
+ * ChildStop (which may wait). */
 static void maybe_finish(struct child *ch)
 {
     char err[4096];
     if (!ch->stopping || ch->nconns > 0 || ch->finished) return;
     ch->finished = 1;
-    if (host_call_hook(ch->host, CB_CHILD_STOP, err, sizeof(err)) < 0)
-        log_error("ChildStop failed: %s", err);
-    event_base_loopbreak(ch->base);
+    enum sched_result r = host_call_hook(ch->host, CB_CHILD_STOP, on_stopped,
+                                         ch, err, sizeof(err));
+    if (r == SCHED_FAILED) log_error("ChildStop failed: %s", err);
+    if (r != SCHED_WAITING) event_base_loopbreak(ch->base);
 }
 
 static void begin_stop(struct child *ch)
@@ -362,6 +373,39 @@ static int fail_start(struct child *ch, char *why)
     return CHILD_EXIT_START_FAILED;
 }
 
+/* ChildStart has run: report READY and start accepting. */
+static void become_ready(struct child *ch)
+{
+    if (ch->slot) ch->slot->idle_since = clock_now();
+    channel_send_type(ch->channel_fd, MSG_READY);
+    update_accepting(ch);
+}
+
+/* ChildStart waited and has ended: ready, or a failed start. */
+static void on_started(void *owner, int cb, int failed, const char *err)
+{
+    struct child *ch = owner;
+    char why[4096];
+    (void)cb;
+    if (!failed) {
+        become_ready(ch);
+        return;
+    }
+    snprintf(why, sizeof(why), "%s", err);
+    ch->exit_code = fail_start(ch, why);
+    event_base_loopbreak(ch->base);
+}
+
+/* Run ChildStart (which may wait): 0, or -1 and err if it failed at once. */
+static int start_script(struct child *ch, char *err, size_t errlen)
+{
+    enum sched_result r = host_call_hook(ch->host, CB_CHILD_START, on_started,
+                                         ch, err, errlen);
+    if (r == SCHED_FAILED) return -1;
+    if (r == SCHED_DONE) become_ready(ch);
+    return 0;
+}
+
 /* Events: listeners (not yet added), channel, heartbeat, signals. */
 static int setup_events(struct child *ch, const struct child_start *st)
 {
@@ -448,21 +492,18 @@ int child_main(const struct child_start *st)
         return fail_start(&ch, err);
     }
     struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
-                           st->generation};
+                           st->generation, st->slot_index};
     ch.host = host_open(st->script, &env, err, sizeof(err));
-    if (!ch.host) ch.exit_code = fail_start(&ch, err);
-    else if (host_call_hook(ch.host, CB_CHILD_START, err, sizeof(err)) < 0)
+    if (!ch.host) {
         ch.exit_code = fail_start(&ch, err);
-    else if (setup_events(&ch, st) < 0) {
-        snprintf(err, sizeof(err), "cannot set up the event loop");
+    } else if (setup_events(&ch, st) < 0) {
+        snprintf(err, sizeof(err), "cannot set up the event loop: %s",
+                 strerror(errno));
+        ch.exit_code = fail_start(&ch, err);
+    } else if (start_script(&ch, err, sizeof(err)) < 0) {
         ch.exit_code = fail_start(&ch, err);
     }
-    if (ch.exit_code == 0) {
-        if (ch.slot) ch.slot->idle_since = clock_now();
-        channel_send_type(ch.channel_fd, MSG_READY);
-        update_accepting(&ch);
-        event_base_dispatch(ch.base);
-    }
+    if (ch.exit_code == 0) event_base_dispatch(ch.base);
     int code = ch.exit_code;
     teardown(&ch);
     return code;

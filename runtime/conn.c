@@ -8,10 +8,12 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "callback.h"
 #include "child.h"
 #include "framing.h"
 #include "log.h"
@@ -24,11 +26,12 @@ static void on_read(struct bufferevent *bev, void *arg);
 /* Bytes read at most per wake-up, as libevent's own default. */
 #define CONN_READ_SIZE 16384
 
-/* Is input held back: closing, paused by the script, or too much output
- * queued? Held input stays buffered, neither read nor delivered. */
+/* Is input held back: closing, paused by the script, too much output
+ * queued, or a callback of this connection waiting? Held input stays
+ * buffered, neither read nor delivered, so input keeps its order. */
 static int input_held(const struct conn *c)
 {
-    return c->closing || c->script_paused || c->backpressure;
+    return c->closing || c->script_paused || c->backpressure || c->tasks > 0;
 }
 
 /* Read input only while nothing holds it back, and not after EOF. */
@@ -50,18 +53,66 @@ static void release_input(struct conn *c)
         bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
-/* The end: ClientDisconnected, then free everything and tell the child. */
+/* ClientDisconnected waited and has ended; its connection is long gone. */
+static void on_disconnected_done(void *owner, int cb, int failed,
+                                 const char *err)
+{
+    if (failed)
+        log_error("%s failed for client %lu: %s", callback_name(cb),
+                  (unsigned long)(uintptr_t)owner, err);
+}
+
+/* The end, once no callback of the connection is waiting: free
+ * everything, tell the child, and run ClientDisconnected (which may wait
+ * on its own: its writes answer "closed"). */
 static void conn_finish(struct conn *c)
 {
+    if (c->tasks > 0) {
+        c->finish_pending = 1;
+        return;
+    }
     child_forget_dirty(c->child, c);
     struct lua_host *h = child_host(c->child);
-    host_client_call(h, CB_CLIENT_DISCONNECTED, c, c->reason,
-                     strlen(c->reason));
-    api_client_detach(h, c->client_ref);
+    int ref = c->client_ref;
+    unsigned long id = c->id;
+    const char *reason = c->reason;
+    api_client_detach(h, ref);
     event_free(c->read_ev);
     bufferevent_free(c->bev);
     child_conn_closed(c->child, c);
     free(c);
+    host_client_call(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
+                     strlen(reason), on_disconnected_done,
+                     (void *)(uintptr_t)id);
+    api_client_release(h, ref);
+}
+
+/* A callback of c that waited has ended: carry on with c. */
+static void on_task_done(void *owner, int cb, int failed, const char *err)
+{
+    struct conn *c = owner;
+    c->tasks--;
+    if (failed) {
+        log_error("%s failed for client %lu: %s", callback_name(cb), c->id,
+                  err);
+        conn_close(c, "script error");
+    }
+    if (c->finish_pending) {
+        if (c->tasks == 0) conn_finish(c);
+        return;
+    }
+    release_input(c);
+}
+
+/* Run callback cb of c (with a string unless arg is NULL); -1 if it
+ * failed at once. One that waits holds c's input until it ends. */
+static int call_client(struct conn *c, int cb, const char *arg, size_t len)
+{
+    enum sched_result r = host_client_call(child_host(c->child), cb,
+                                           c->client_ref, c->id, arg, len,
+                                           on_task_done, c);
+    if (r == SCHED_WAITING) c->tasks++;
+    return r == SCHED_FAILED ? -1 : 0;
 }
 
 void conn_close(struct conn *c, const char *reason)
@@ -74,20 +125,19 @@ void conn_close(struct conn *c, const char *reason)
     child_mark_dirty(c->child, c);
 }
 
-/* A connection-level error: tell ClientError, then close. */
+/* A connection-level error: close, then tell ClientError. The connection
+ * is closing first, so a write from ClientError answers "closed" instead
+ * of failing the connection again. */
 static void conn_fail(struct conn *c, const char *message)
 {
-    struct lua_host *h = child_host(c->child);
-    if (host_client_call(h, CB_CLIENT_ERROR, c, message, strlen(message)) < 0)
-        log_debug("client %lu: ClientError failed too", c->id);
     conn_close(c, "error");
+    call_client(c, CB_CLIENT_ERROR, message, strlen(message));
 }
 
 /* Hand complete lines to ClientInput until none is left, the connection
  * closes or the script pauses it. */
 static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
 {
-    struct lua_host *h = child_host(c->child);
     size_t max = (size_t)child_settings(c->child)->max_line_length;
     while (!input_held(c)) {
         size_t len = 0, eol = 0;
@@ -105,7 +155,7 @@ static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
             return;
         }
         const char *line = (const char *)evbuffer_pullup(in, (ssize_t)(len + eol));
-        if (host_client_call(h, CB_CLIENT_INPUT, c, line, len) < 0)
+        if (call_client(c, CB_CLIENT_INPUT, line, len) < 0)
             conn_close(c, "script error");
         evbuffer_drain(in, len + eol);
     }
@@ -117,8 +167,7 @@ static void deliver_stream(struct conn *c, struct evbuffer *in)
     size_t len = evbuffer_get_length(in);
     if (len == 0 || input_held(c)) return;
     const char *data = (const char *)evbuffer_pullup(in, -1);
-    if (host_client_call(child_host(c->child), CB_CLIENT_INPUT, c, data,
-                         len) < 0)
+    if (call_client(c, CB_CLIENT_INPUT, data, len) < 0)
         conn_close(c, "script error");
     evbuffer_drain(in, len);
 }
@@ -158,7 +207,7 @@ static void drained(struct conn *c)
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         release_input(c);
     }
-    if (c->closing && queued == 0) conn_finish(c);
+    if (c->closing && queued == 0 && !c->finish_pending) conn_finish(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -235,6 +284,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         /* The socket is broken: nothing queued can be sent any more. */
         evbuffer_drain(bufferevent_get_output(c->bev),
                        evbuffer_get_length(bufferevent_get_output(c->bev)));
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
         c->reason = "error";
         conn_finish(c);
     }
@@ -291,7 +341,7 @@ struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
      * finishes writes that did not go out at once. */
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     update_reading(c);
-    if (host_client_call(child_host(ch), CB_CLIENT_CONNECTED, c, NULL, 0) < 0)
+    if (call_client(c, CB_CLIENT_CONNECTED, NULL, 0) < 0)
         conn_close(c, "script error");
     return c;
 }

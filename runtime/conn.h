@@ -24,6 +24,8 @@ struct conn {
     int writing;              /* libevent's write event is finishing a reply
                                * that did not go out at once */
     int dirty;                /* queued for the child's next flush */
+    int tasks;                /* its callbacks waiting now */
+    int finish_pending;       /* ended, once those callbacks have */
     struct conn *next_dirty;
     const char *reason;       /* for ClientDisconnected */
     char remote_ip[INET6_ADDRSTRLEN];

@@ -1,4 +1,4 @@
-/* lua_api.c: the tine module's C functions, the client object and timers.
+/* lua_api.c: the tine module's C functions and the client object.
  *
  * A client is a plain table (so scripts can keep fields on it) whose
  * metatable holds the methods. It reaches its connection through a full
@@ -18,21 +18,17 @@
 #include "conn.h"
 #include "log.h"
 #include "lua_host.h"
+#include "http_bc.h"
+#include "ngx_bc.h"
 #include "prelude_bc.h"
+#include "scheduler.h"
+#include "sock_api.h"
+#include "timer_api.h"
 
 #define CLIENT_MT "tine.client"
 #define HANDLE_MT "tine.client_handle"
-#define TIMER_MT "tine.timer"
 
 static const char handle_key;  /* its address keys the handle in a client */
-
-struct timer {
-    struct event *ev;
-    struct lua_host *host;
-    int fn_ref;     /* the function to run */
-    int self_ref;   /* keeps the handle alive while the timer is pending */
-    int repeat;
-};
 
 static struct lua_host *host_of(lua_State *L)
 {
@@ -160,75 +156,11 @@ void api_client_detach(struct lua_host *h, int ref)
     struct conn **slot = lua_touserdata(L, -1);
     if (slot) *slot = NULL;
     lua_pop(L, 2);  /* handle, client */
-    luaL_unref(L, LUA_REGISTRYINDEX, ref);
 }
 
-/* Release what a finished or cancelled timer holds in the registry. */
-static void timer_release(lua_State *L, struct timer *t)
+void api_client_release(struct lua_host *h, int ref)
 {
-    luaL_unref(L, LUA_REGISTRYINDEX, t->fn_ref);
-    luaL_unref(L, LUA_REGISTRYINDEX, t->self_ref);
-    t->fn_ref = t->self_ref = LUA_NOREF;
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-    struct timer *t = arg;
-    lua_State *L = t->host->L;
-    char err[4096];
-    (void)fd;
-    (void)what;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
-    if (host_pcall(t->host, CB_TIMER, 0, err, sizeof(err)) < 0)
-        log_error("timer failed: %s", err);
-    if (!t->repeat && t->self_ref != LUA_NOREF) timer_release(L, t);
-}
-
-/* tine.timer / tine.every: run fn after `seconds`, once or repeatedly. */
-static int start_timer(lua_State *L, int repeat)
-{
-    struct lua_host *h = host_of(L);
-    need_child(L, repeat ? "every" : "timer");
-    double seconds = luaL_checknumber(L, 1);
-    luaL_argcheck(L, seconds >= 0 && (!repeat || seconds > 0), 1,
-                  repeat ? "must be more than 0" : "must not be negative");
-    luaL_checktype(L, 2, LUA_TFUNCTION);
-    struct timer *t = lua_newuserdata(L, sizeof(*t));
-    memset(t, 0, sizeof(*t));
-    t->host = h;
-    t->repeat = repeat;
-    t->fn_ref = t->self_ref = LUA_NOREF;
-    luaL_getmetatable(L, TIMER_MT);
-    lua_setmetatable(L, -2);
-    t->ev = event_new(h->env.base, -1, repeat ? EV_PERSIST : 0, on_timer, t);
-    if (!t->ev) return luaL_error(L, "cannot create a timer");
-    lua_pushvalue(L, 2);
-    t->fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pushvalue(L, -1);
-    t->self_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    struct timeval tv = clock_timeval(seconds);
-    event_add(t->ev, &tv);
-    return 1;
-}
-
-static int tine_timer(lua_State *L) { return start_timer(L, 0); }
-static int tine_every(lua_State *L) { return start_timer(L, 1); }
-
-/* handle:cancel(): the function will not run (again). */
-static int timer_cancel(lua_State *L)
-{
-    struct timer *t = luaL_checkudata(L, 1, TIMER_MT);
-    if (t->ev) event_del(t->ev);
-    if (t->self_ref != LUA_NOREF) timer_release(L, t);
-    return 0;
-}
-
-static int timer_gc(lua_State *L)
-{
-    struct timer *t = luaL_checkudata(L, 1, TIMER_MT);
-    if (t->ev) event_free(t->ev);
-    t->ev = NULL;
-    return 0;
+    luaL_unref(h->L, LUA_REGISTRYINDEX, ref);
 }
 
 static int tine_shutdown(lua_State *L)
@@ -331,8 +263,6 @@ static void register_metatables(lua_State *L, struct lua_host *h)
     static const luaL_Reg client_methods[] = {
         {"write", client_write}, {"close", client_close},
         {"pause", client_pause}, {"resume", client_resume}, {NULL, NULL}};
-    static const luaL_Reg timer_methods[] = {{"cancel", timer_cancel},
-                                             {NULL, NULL}};
     luaL_newmetatable(L, CLIENT_MT);
     lua_newtable(L);                       /* methods */
     luaL_newmetatable(L, HANDLE_MT);
@@ -342,13 +272,19 @@ static void register_metatables(lua_State *L, struct lua_host *h)
     lua_pushcfunction(L, client_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);  /* client metatable */
-    luaL_newmetatable(L, TIMER_MT);
-    lua_newtable(L);
-    set_functions(L, h, timer_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, timer_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);  /* timer metatable */
+}
+
+/* Make the built-in module `name` (bytecode bc) loadable by require:
+ * package.preload[name]. */
+static void preload(lua_State *L, const char *name, const unsigned char *bc,
+                    size_t len)
+{
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    if (luaL_loadbuffer(L, (const char *)bc, len, name) != 0)
+        lua_error(L);  /* built-in bytecode: cannot happen */
+    lua_setfield(L, -2, name);
+    lua_pop(L, 2);  /* preload, package */
 }
 
 int api_open(struct lua_host *h, char *err, size_t errlen)
@@ -356,12 +292,13 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
     static const luaL_Reg core_functions[] = {
         {"shutdown", tine_shutdown}, {"recycle", tine_recycle},
         {"pause", tine_pause}, {"resume", tine_resume},
-        {"connections", tine_connections}, {"timer", tine_timer},
-        {"every", tine_every}, {"log", tine_log}, {NULL, NULL}};
+        {"connections", tine_connections}, {"log", tine_log}, {NULL, NULL}};
     lua_State *L = h->L;
     register_metatables(L, h);
-    if (luaL_loadbuffer(L, (const char *)luaJIT_BC_prelude,
-                        luaJIT_BC_prelude_SIZE, "=tine.prelude") != 0) {
+    preload(L, "tine.ngx", luaJIT_BC_tine_ngx, luaJIT_BC_tine_ngx_SIZE);
+    preload(L, "tine.http", luaJIT_BC_tine_http, luaJIT_BC_tine_http_SIZE);
+    if (luaL_loadbuffer(L, (const char *)luaJIT_BC_tine_prelude,
+                        luaJIT_BC_tine_prelude_SIZE, "=tine.prelude") != 0) {
         snprintf(err, errlen, "tine.prelude: %s", lua_tostring(L, -1));
         lua_pop(L, 1);  /* message */
         return -1;
@@ -370,6 +307,16 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
     lua_getfield(L, -1, "install");
     lua_newtable(L);                     /* core */
     set_functions(L, h, core_functions);
+    timer_api_open(L, &h->sched, h->env.base);
+    sock_api_open(L, &h->sock);
+    sched_push_marker(L);
+    lua_setfield(L, -2, "wait_mark");
+    sched_push_entries(&h->sched);
+    lua_setfield(L, -2, "task_threads");
+    lua_pushlightuserdata(L, NULL);      /* ngx.null, cjson.null */
+    lua_setfield(L, -2, "null");
+    lua_pushinteger(L, h->env.worker_id);
+    lua_setfield(L, -2, "worker_id");
     lua_pushinteger(L, h->env.child ? (lua_Integer)getpid() : 0);
     lua_setfield(L, -2, "pid");
     lua_pushinteger(L, h->env.master_pid);

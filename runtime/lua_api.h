@@ -18,9 +18,11 @@ int api_client_new(struct lua_host *h, struct conn *c);
 /* Push the client object with registry reference ref. */
 void api_client_push(struct lua_host *h, int ref);
 
-/* The connection is gone: the client object's methods now answer "closed"
- * and the reference is released (the object lives on while the script
- * holds it). */
+/* The connection is gone: the client object's methods now answer
+ * "closed". */
 void api_client_detach(struct lua_host *h, int ref);
+
+/* Release the reference (the object lives on while the script holds it). */
+void api_client_release(struct lua_host *h, int ref);
 
 #endif

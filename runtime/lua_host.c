@@ -12,22 +12,11 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "conn.h"
 #include "log.h"
 #include "lua_api.h"
 #include "scoreboard.h"
 
 #define TRACEBACK_INDEX 1
-
-static const char *const callback_names[CB_COUNT] = {
-    "nothing", "the script's top level", "ChildStart", "ClientConnected",
-    "ClientInput", "ClientDisconnected", "ClientError", "ChildStop",
-    "a timer"};
-
-const char *host_callback_name(int cb)
-{
-    return (cb >= 0 && cb < CB_COUNT) ? callback_names[cb] : "?";
-}
 
 /* Error handler: the message (or a description of a non-string error)
  * with a traceback appended. */
@@ -105,8 +94,11 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
     }
     luaL_openlibs(h->L);
     lua_pushcfunction(h->L, traceback);  /* stays at TRACEBACK_INDEX */
+    sched_init(&h->sched, h->L, env->slot);
+    h->sock.sched = &h->sched;
+    h->sock.base = env->base;
     for (int cb = 0; cb < CB_COUNT; cb++) {
-        lua_pushstring(h->L, callback_names[cb]);
+        lua_pushstring(h->L, callback_name(cb));
         h->name_ref[cb] = luaL_ref(h->L, LUA_REGISTRYINDEX);
     }
     seed_random(h->L);
@@ -133,7 +125,9 @@ fail:
 void host_close(struct lua_host *h)
 {
     if (!h) return;
+    sock_api_close(&h->sock);
     lua_close(h->L);
+    sched_close(&h->sched);
     free(h);
 }
 
@@ -213,16 +207,6 @@ int host_has_function(struct lua_host *h, const char *name)
     return yes;
 }
 
-int host_call_hook(struct lua_host *h, int cb, char *err, size_t errlen)
-{
-    lua_getglobal(h->L, host_callback_name(cb));
-    if (!lua_isfunction(h->L, -1)) {
-        lua_pop(h->L, 1);  /* not a function */
-        return 0;
-    }
-    return host_pcall(h, cb, 0, err, errlen);
-}
-
 /* Push the global function the script defines for cb (or what else the
  * global holds). Its name is interned once, so no call hashes it. */
 static void push_callback(struct lua_host *h, int cb)
@@ -231,22 +215,37 @@ static void push_callback(struct lua_host *h, int cb)
     lua_rawget(h->L, LUA_GLOBALSINDEX);
 }
 
-int host_client_call(struct lua_host *h, int cb, struct conn *c,
-                     const char *arg, size_t len)
+enum sched_result host_call_hook(struct lua_host *h, int cb,
+                                 sched_done_fn done, void *owner,
+                                 char *err, size_t errlen)
+{
+    push_callback(h, cb);
+    if (!lua_isfunction(h->L, -1)) {
+        lua_pop(h->L, 1);  /* not a function */
+        return SCHED_DONE;
+    }
+    return sched_call(&h->sched, cb, 0, done, owner, err, errlen);
+}
+
+enum sched_result host_client_call(struct lua_host *h, int cb,
+                                   int client_ref, unsigned long id,
+                                   const char *arg, size_t len,
+                                   sched_done_fn done, void *owner)
 {
     lua_State *L = h->L;
+    char err[4096];
     push_callback(h, cb);
     if (!lua_isfunction(L, -1)) {
         lua_pop(L, 1);  /* not a function */
-        return 0;
+        return SCHED_DONE;
     }
-    api_client_push(h, c->client_ref);
+    api_client_push(h, client_ref);
     if (arg) lua_pushlstring(L, arg, len);
-    char err[4096];
-    if (host_pcall(h, cb, arg ? 2 : 1, err, sizeof(err)) == 0) return 0;
-    log_error("%s failed for client %lu: %s", host_callback_name(cb), c->id,
-              err);
-    return -1;
+    enum sched_result r = sched_call(&h->sched, cb, arg ? 2 : 1, done, owner,
+                                     err, sizeof(err));
+    if (r == SCHED_FAILED)
+        log_error("%s failed for client %lu: %s", callback_name(cb), id, err);
+    return r;
 }
 
 unsigned host_heap_kb(struct lua_host *h)

@@ -7,27 +7,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "callback.h"
+#include "scheduler.h"
 #include "settings.h"
+#include "sock_api.h"
 
 struct lua_State;
 struct child;
-struct conn;
 struct event_base;
 struct scoreboard_slot;
-
-/* What the state is doing, recorded in the scoreboard for hang reports. */
-enum host_callback {
-    CB_NONE,
-    CB_LOAD,
-    CB_CHILD_START,
-    CB_CLIENT_CONNECTED,
-    CB_CLIENT_INPUT,
-    CB_CLIENT_DISCONNECTED,
-    CB_CLIENT_ERROR,
-    CB_CHILD_STOP,
-    CB_TIMER,
-    CB_COUNT
-};
 
 /* Where the state lives. The master's throwaway state has no child and no
  * event base: child-only parts of the tine module raise an error there. */
@@ -38,6 +26,7 @@ struct host_env {
     struct scoreboard_slot *slot;
     pid_t master_pid;
     long generation;
+    int worker_id;       /* the child's scoreboard slot (ngx.worker.id) */
 };
 
 struct lua_host {
@@ -45,10 +34,9 @@ struct lua_host {
     struct host_env env;
     const char *script;
     int name_ref[CB_COUNT];   /* registry refs to the callbacks' names */
+    struct sched sched;       /* every call into the script is a task */
+    struct sock_api sock;     /* tine.tcp and tine.resolve */
 };
-
-/* The script function or activity named by cb ("ClientInput"). */
-const char *host_callback_name(int cb);
 
 /* New state: standard libraries, the tine module, math.random seeded from
  * entropy, then the script's top-level chunk. NULL and err
@@ -75,16 +63,23 @@ void host_warn_near_misses(struct lua_host *h);
 /* Is the global `name` a function? */
 int host_has_function(struct lua_host *h, const char *name);
 
-/* Call ChildStart or ChildStop (cb) if the script defines it. 0, or -1
- * with err. */
-int host_call_hook(struct lua_host *h, int cb, char *err, size_t errlen);
+/* Run ChildStart or ChildStop (cb) as a task if the script defines it:
+ * SCHED_DONE (also when it does not), SCHED_FAILED with err, or
+ * SCHED_WAITING, after which done(owner, ...) reports its end. */
+enum sched_result host_call_hook(struct lua_host *h, int cb,
+                                 sched_done_fn done, void *owner,
+                                 char *err, size_t errlen);
 
-/* Call a client callback (cb: ClientConnected, ClientInput,
- * ClientDisconnected or ClientError) with the client of conn and, unless
- * arg is NULL, a string. A missing function is skipped. An error is logged
- * with its traceback; returns -1 then, else 0. */
-int host_client_call(struct lua_host *h, int cb, struct conn *c,
-                     const char *arg, size_t len);
+/* Run a client callback (cb: ClientConnected, ClientInput,
+ * ClientDisconnected or ClientError) as a task with the client object of
+ * registry reference client_ref and, unless arg is NULL, a string; id
+ * names the client in the log. A missing function is skipped (done). An
+ * error is logged with its traceback: at once (SCHED_FAILED), or, for a
+ * task that waited, before done(owner, 1, ...) is called. */
+enum sched_result host_client_call(struct lua_host *h, int cb,
+                                   int client_ref, unsigned long id,
+                                   const char *arg, size_t len,
+                                   sched_done_fn done, void *owner);
 
 /* Cut the traceback off an error message, leaving file:line: message. */
 void host_strip_traceback(char *err);

@@ -17,13 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "callback.h"
 #include "channel.h"
 #include "child.h"
 #include "clock.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
-#include "lua_host.h"
 #include "notify.h"
 #include "pool.h"
 #include "scoreboard.h"
@@ -539,7 +539,7 @@ static void describe_hang(struct master *m, struct child_rec *r, double now,
         snprintf(buf, len, "not in a script callback");
     else
         snprintf(buf, len, "in %s since %.2f s",
-                 host_callback_name(slot->callback),
+                 callback_name(slot->callback),
                  now - slot->callback_since);
 }
 

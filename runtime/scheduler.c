@@ -196,9 +196,14 @@ enum sched_result sched_call(struct sched *s, int cb, int nargs,
 
 struct sched_task *sched_current(struct sched *s) { return s->current; }
 
-int sched_wait(lua_State *L)
+void sched_push_marker(lua_State *L)
 {
     lua_pushlightuserdata(L, &wait_marker);
+}
+
+int sched_wait(lua_State *L)
+{
+    sched_push_marker(L);
     return lua_yield(L, 1);
 }
 
@@ -209,7 +214,8 @@ void sched_resume(struct sched *s, struct sched_task *t, int nresults)
     char err[4096];
     sched_done_fn done = t->done;
     void *owner = t->owner;
+    int cb = t->cb;
     s->waiting--;
     enum sched_result r = run(s, t, nresults, err, sizeof(err));
-    if (r != SCHED_WAITING) done(owner, r == SCHED_FAILED, err);
+    if (r != SCHED_WAITING) done(owner, cb, r == SCHED_FAILED, err);
 }

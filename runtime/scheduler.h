@@ -15,8 +15,10 @@ struct scoreboard_slot;
 struct sched_task;
 
 /* A task that waited has ended: failed is 1 if it raised an error (err
- * holds it with its traceback). owner is what sched_call was given. */
-typedef void (*sched_done_fn)(void *owner, int failed, const char *err);
+ * holds it with its traceback). owner and cb are what sched_call was
+ * given. */
+typedef void (*sched_done_fn)(void *owner, int cb, int failed,
+                              const char *err);
 
 enum sched_result {
     SCHED_DONE,      /* returned */
@@ -68,5 +70,8 @@ void sched_resume(struct sched *s, struct sched_task *t, int nresults);
 
 /* Push the weak set of task threads (for the coroutine wrappers). */
 void sched_push_entries(struct sched *s);
+
+/* Push the value tine's waits yield (for the coroutine wrappers). */
+void sched_push_marker(struct lua_State *L);
 
 #endif

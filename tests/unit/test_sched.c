@@ -26,9 +26,10 @@ static int lua_wait_fn(lua_State *L)
     return sched_wait(L);
 }
 
-static void on_done(void *owner, int failed, const char *err)
+static void on_done(void *owner, int cb, int failed, const char *err)
 {
     (void)owner;
+    assert_int_equal(cb, 3);
     done_calls++;
     done_failed = failed;
     snprintf(done_err, sizeof(done_err), "%s", err ? err : "");
