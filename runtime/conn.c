@@ -34,10 +34,17 @@ static int input_held(const struct conn *c)
     return c->closing || c->script_paused || c->backpressure || c->tasks > 0;
 }
 
-/* Read input only while nothing holds it back, and not after EOF. */
+/* Read input only while nothing holds it back, and not after EOF. While
+ * only a waiting callback holds it, read on up to one read's worth, so a
+ * client that resets the connection meanwhile is seen at once. */
 static void update_reading(struct conn *c)
 {
-    int want = !input_held(c) && !c->eof_seen;
+    int only_waiting = !c->closing && !c->script_paused && !c->backpressure;
+    int want = !c->eof_seen &&
+               (!input_held(c) ||
+                (only_waiting &&
+                 evbuffer_get_length(bufferevent_get_input(c->bev)) <
+                     CONN_READ_SIZE));
     if (want == c->reading) return;
     if (want) event_add(c->read_ev, NULL);
     else event_del(c->read_ev);
@@ -111,7 +118,10 @@ static int call_client(struct conn *c, int cb, const char *arg, size_t len)
     enum sched_result r = host_client_call(child_host(c->child), cb,
                                            c->client_ref, c->id, arg, len,
                                            on_task_done, c);
-    if (r == SCHED_WAITING) c->tasks++;
+    if (r == SCHED_WAITING) {
+        c->tasks++;
+        update_reading(c);
+    }
     return r == SCHED_FAILED ? -1 : 0;
 }
 
@@ -189,6 +199,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     (void)bev;
     deliver(c, c->eof_seen);
     if (c->eof_seen && !input_held(c)) conn_close(c, "eof");
+    else update_reading(c);  /* a waiting callback reads only so far */
 }
 
 /* Output has drained (to half of MaxOutputBuffer under back-pressure, or

@@ -224,7 +224,7 @@ enum sched_result host_call_hook(struct lua_host *h, int cb,
         lua_pop(h->L, 1);  /* not a function */
         return SCHED_DONE;
     }
-    return sched_call(&h->sched, cb, 0, done, owner, err, errlen);
+    return sched_call(&h->sched, h->L, cb, 0, done, owner, err, errlen);
 }
 
 enum sched_result host_client_call(struct lua_host *h, int cb,
@@ -241,8 +241,8 @@ enum sched_result host_client_call(struct lua_host *h, int cb,
     }
     api_client_push(h, client_ref);
     if (arg) lua_pushlstring(L, arg, len);
-    enum sched_result r = sched_call(&h->sched, cb, arg ? 2 : 1, done, owner,
-                                     err, sizeof(err));
+    enum sched_result r = sched_call(&h->sched, L, cb, arg ? 2 : 1, done,
+                                     owner, err, sizeof(err));
     if (r == SCHED_FAILED)
         log_error("%s failed for client %lu: %s", callback_name(cb), id, err);
     return r;

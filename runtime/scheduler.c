@@ -182,15 +182,15 @@ static enum sched_result run(struct sched *s, struct sched_task *t,
     return SCHED_FAILED;
 }
 
-enum sched_result sched_call(struct sched *s, int cb, int nargs,
-                             sched_done_fn done, void *owner,
+enum sched_result sched_call(struct sched *s, lua_State *from, int cb,
+                             int nargs, sched_done_fn done, void *owner,
                              char *err, size_t errlen)
 {
     struct sched_task *t = take_task(s);
     t->cb = cb;
     t->done = done;
     t->owner = owner;
-    lua_xmove(s->L, t->co, nargs + 1);  /* the function and its arguments */
+    lua_xmove(from, t->co, nargs + 1);  /* the function and its arguments */
     return run(s, t, nargs, err, errlen);
 }
 

@@ -44,11 +44,12 @@ void sched_init(struct sched *s, struct lua_State *L,
 /* Free every task (their threads go with the state). */
 void sched_close(struct sched *s);
 
-/* Run the function below nargs arguments on L's stack as a task for
- * callback cb (shown in the scoreboard while it runs); pops them. Done at
- * once, failed at once (err), or waiting: then done(owner, ...) reports
- * its end later. */
-enum sched_result sched_call(struct sched *s, int cb, int nargs,
+/* Run the function below nargs arguments on from's stack (the main state,
+ * or the thread of a task that starts another) as a task for callback cb
+ * (shown in the scoreboard while it runs); pops them. Done at once, failed
+ * at once (err), or waiting: then done(owner, ...) reports its end later. */
+enum sched_result sched_call(struct sched *s, struct lua_State *from,
+                             int cb, int nargs,
                              sched_done_fn done, void *owner,
                              char *err, size_t errlen);
 

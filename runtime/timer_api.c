@@ -86,7 +86,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
     if (!t->repeat) timer_release(L, t);  /* the task holds the function */
-    if (sched_call(s, CB_TIMER, 0, log_task_error, NULL, err,
+    if (sched_call(s, L, CB_TIMER, 0, log_task_error, NULL, err,
                    sizeof(err)) == SCHED_FAILED)
         log_error("a timer failed: %s", err);
 }
@@ -194,7 +194,7 @@ static int tine_spawn(lua_State *L)
     char err[4096];
     luaL_checktype(L, 1, LUA_TFUNCTION);
     int nargs = lua_gettop(L) - 1;
-    if (sched_call(env->sched, CB_SPAWN, nargs, log_task_error, NULL, err,
+    if (sched_call(env->sched, L, CB_SPAWN, nargs, log_task_error, NULL, err,
                    sizeof(err)) == SCHED_FAILED)
         log_error("tine.spawn failed: %s", err);
     lua_pushboolean(L, 1);

@@ -73,7 +73,7 @@ static enum sched_result call(lua_State *L, const char *fn, const char *arg,
 {
     lua_getglobal(L, fn);
     lua_pushstring(L, arg);
-    return sched_call(&sched, 3, 1, on_done, NULL, err, 4096);
+    return sched_call(&sched, L, 3, 1, on_done, NULL, err, 4096);
 }
 
 static const char *global(lua_State *L, const char *name)
