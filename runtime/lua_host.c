@@ -97,6 +97,8 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
     sched_init(&h->sched, h->L, env->slot);
     h->sock.sched = &h->sched;
     h->sock.base = env->base;
+    h->sock.nameservers = env->settings->resolver.items;
+    h->sock.nnameservers = env->settings->resolver.n;
     for (int cb = 0; cb < CB_COUNT; cb++) {
         lua_pushstring(h->L, callback_name(cb));
         h->name_ref[cb] = luaL_ref(h->L, LUA_REGISTRYINDEX);

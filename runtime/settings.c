@@ -60,6 +60,7 @@ const struct setting_def settings_table[] = {
     {"MaxOutputBuffer", SETTING_INT, OFF(max_output_buffer), "1048576", 1,
      1 << 30, 0, NULL},
     {"Daemonize", SETTING_BOOL, OFF(daemonize), "false", 0, 0, 0, NULL},
+    {"Resolver", SETTING_LIST, OFF(resolver), "none", 0, 0, 0, NULL},
 };
 
 const int settings_count =

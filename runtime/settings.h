@@ -55,6 +55,7 @@ struct settings {
     struct string_list deny;
     long max_output_buffer;
     int daemonize;
+    struct string_list resolver;  /* nameservers; none: /etc/resolv.conf */
     enum setting_source source[32];  /* indexed like settings_table */
 };
 

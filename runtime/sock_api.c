@@ -193,8 +193,11 @@ static int sock_m_connect(lua_State *L)
     if (!is_unix) ls->port = (int)luaL_checkinteger(L, 3);
     luaL_argcheck(L, is_unix || (ls->port > 0 && ls->port < 65536), 3,
                   "port out of range");
-    lua_getfield(L, opts, "pool");  /* nil unless opts is a table */
-    if (lua_type(L, opts) == LUA_TTABLE && lua_isstring(L, -1))
+    if (lua_type(L, opts) == LUA_TTABLE)
+        lua_getfield(L, opts, "pool");
+    else
+        lua_pushnil(L);
+    if (lua_isstring(L, -1))
         snprintf(ls->pool, sizeof(ls->pool), "%s", lua_tostring(L, -1));
     else if (is_unix)
         snprintf(ls->pool, sizeof(ls->pool), "%s", host);

@@ -60,6 +60,18 @@ function M.silent()
   return tonumber(port), s
 end
 
+-- Start the fake nameserver (spec/helpers/fake_dns.lua) for `names`, for
+-- at most 60 s; its "127.0.0.1:port", for the Resolver setting.
+function M.fake_dns(names)
+  local port, dir = T.free_port(), T.tmpdir()
+  T.sh(("luajit %s/spec/helpers/fake_dns.lua %d 60 %s >%s/dns.log 2>&1 & echo $! > %s/pid")
+       :format(T.source_dir, port, table.concat(names, " "), dir, dir))
+  local pid = tonumber(T.read_file(dir .. "/pid"))
+  running[#running + 1] = {pid = pid, dir = dir}
+  socket.sleep(0.2)  -- bound; a query before it listens is retried by evdns
+  return "127.0.0.1:" .. port
+end
+
 -- A port nobody listens on.
 function M.refusing() return T.free_port() end
 
