@@ -3,7 +3,7 @@
 # is bounded.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BUILD_DIR=${1:-${BUILD_DIR:-/work/main/build}}
+BUILD_DIR=${1:-${BUILD_DIR:-$(cd "$BENCH_DIR/../.." && pwd)/build}}
 TINE=$BUILD_DIR/tine
 LOADGEN=$BUILD_DIR/tests/bench/loadgen
 FLOOR=$BUILD_DIR/tests/bench/floor
@@ -12,7 +12,7 @@ ECHO_SCRIPT=$BENCH_DIR/echo_bench.lua
 for bin in "$TINE" "$LOADGEN" "$FLOOR"; do
   if [ ! -x "$bin" ]; then
     echo "missing $bin: build first, e.g." >&2
-    echo "  cmake -S /work/main -B $BUILD_DIR -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD_DIR -j2" >&2
+    echo "  cmake -S $BENCH_DIR/../.. -B $BUILD_DIR -DCMAKE_BUILD_TYPE=Release && cmake --build $BUILD_DIR -j2" >&2
     exit 2
   fi
 done

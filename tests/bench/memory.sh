@@ -2,7 +2,7 @@
 # memory.sh: a child's memory, idle and with 10,000 idle connections, and
 # how fast children start.
 #
-#   tests/bench/memory.sh [BUILD_DIR]     (or BUILD_DIR=...; default /work/main/build)
+#   tests/bench/memory.sh [BUILD_DIR]     (or BUILD_DIR=...; default: build/ in the checkout)
 #
 # 1. Idle child: Private_Dirty (/proc/<child>/smaps_rollup) of each child
 #    of tine echo_bench.lua (StartServer 2, MaxServer 2), fresh, and again

@@ -2,7 +2,7 @@
 # profile.sh: where a tine child spends its instructions and system calls
 # on the echo path.
 #
-#   tests/bench/profile.sh [BUILD_DIR]    (or BUILD_DIR=...; default /work/main/build)
+#   tests/bench/profile.sh [BUILD_DIR]    (or BUILD_DIR=...; default: build/ in the checkout)
 #
 # 1. callgrind: tine (echo_bench.lua, StartServer 1, MaxServer 1) runs
 #    under valgrind --tool=callgrind with collection only inside

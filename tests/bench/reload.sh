@@ -2,7 +2,7 @@
 # reload.sh: does tine refuse or drop connections while it replaces
 # children? (issue 3)
 #
-#   tests/bench/reload.sh [BUILD_DIR]     (or BUILD_DIR=...; default /work/main/build)
+#   tests/bench/reload.sh [BUILD_DIR]     (or BUILD_DIR=...; default: build/ in the checkout)
 #
 # Closed-loop load, a new connection per request (50 at once, 32-byte
 # lines, --expect-echo), against tine (echo_bench.lua, StartServer 2,

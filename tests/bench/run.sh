@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: tine against the C floor server, on loopback.
 #
-#   tests/bench/run.sh [BUILD_DIR]        (or BUILD_DIR=...; default /work/main/build)
+#   tests/bench/run.sh [BUILD_DIR]        (or BUILD_DIR=...; default: build/ in the checkout)
 #
 # Builds nothing. Starts the floor server (2 workers) and tine
 # (echo_bench.lua, 2 children, MaxServer 2 so the pool stays at 2) on free
