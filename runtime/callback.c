@@ -4,7 +4,7 @@
 static const char *const names[CB_COUNT] = {
     "nothing", "the script's top level", "ChildStart", "ClientConnected",
     "ClientInput", "ClientDisconnected", "ClientError", "ChildStop",
-    "a timer", "a spawned function"};
+    "a timer", "a spawned function", "ClientFlushed"};
 
 const char *callback_name(int cb)
 {

@@ -15,6 +15,7 @@ enum callback_id {
     CB_CHILD_STOP,
     CB_TIMER,
     CB_SPAWN,
+    CB_CLIENT_FLUSHED,
     CB_COUNT
 };
 

@@ -18,6 +18,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "conn.h"
+#include "conn_set.h"
 #include "log.h"
 #include "lua_host.h"
 #include "pool.h"
@@ -50,15 +51,12 @@ struct child {
     struct access_list allow, deny;
     int channel_fd;
     struct event *channel_ev, *heartbeat_ev, *accept_retry_ev;
-    struct event *flush_ev;  /* writes what the callbacks queued */
-    struct conn *dirty;      /* connections written to since the flush */
     int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */
     struct event *signal_ev;
     struct child_listener *listeners;
     int nlisteners;
-    struct conn *conns;
-    long nconns;
-    unsigned long accepted, next_id;
+    struct conn_set *conns;
+    unsigned long accepted;
     int accepting;          /* listeners' events are added */
     int paused_by_master;   /* PAUSE message or USR1 */
     int paused_by_script;   /* tine.pause() */
@@ -72,10 +70,10 @@ struct child {
     double last_accept_warning;
 };
 
-struct lua_host *child_host(struct child *ch) { return ch->host; }
-struct event_base *child_base(struct child *ch) { return ch->base; }
-const struct settings *child_settings(struct child *ch) { return ch->s; }
-long child_connections(struct child *ch) { return ch->nconns; }
+long child_connections(struct child *ch)
+{
+    return ch->conns ? conn_set_count(ch->conns) : 0;
+}
 
 /* Accept exactly while nothing holds accepting back; MaxSessionPerServer
  * is never exceeded because this runs after every accept. */
@@ -84,7 +82,7 @@ static void update_accepting(struct child *ch)
     long limit = ch->s->max_session_per_server;
     int able = !ch->stopping && !ch->paused_by_master &&
                !ch->paused_by_script && !ch->accept_backoff &&
-               !(limit > 0 && ch->nconns >= limit);
+               !(limit > 0 && child_connections(ch) >= limit);
     int want = able && !ch->yielding;
     /* Siblings compare loads with children able to accept; yielding is
      * only for a moment, so it does not take a child out of the count. */
@@ -112,7 +110,7 @@ static void on_stopped(void *owner, int cb, int failed, const char *err)
 static void maybe_finish(struct child *ch)
 {
     char err[4096];
-    if (!ch->stopping || ch->nconns > 0 || ch->finished) return;
+    if (!ch->stopping || child_connections(ch) > 0 || ch->finished) return;
     ch->finished = 1;
     enum sched_result r = host_call_hook(ch->host, CB_CHILD_STOP, on_stopped,
                                          ch, err, sizeof(err));
@@ -125,7 +123,7 @@ static void begin_stop(struct child *ch)
     if (ch->stopping) return;
     ch->stopping = 1;
     update_accepting(ch);
-    log_debug("child stopping with %ld connection(s) open", ch->nconns);
+    log_debug("child stopping with %ld connection(s) open", child_connections(ch));
     maybe_finish(ch);
 }
 
@@ -149,11 +147,11 @@ static void accept_pause(struct child *ch, int err)
  * moment. They stay queued on the shared socket, never refused. */
 static int yield_to_siblings(struct child *ch)
 {
-    if (!ch->scoreboard || ch->nconns <= ACCEPT_SLACK) return 0;
+    if (!ch->scoreboard || child_connections(ch) <= ACCEPT_SLACK) return 0;
     /* coarse, as the callback times it compares with */
     long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
                                        clock_coarse(), STUCK_SECONDS);
-    if (least < 0 || ch->nconns <= least + ACCEPT_SLACK) return 0;
+    if (least < 0 || child_connections(ch) <= least + ACCEPT_SLACK) return 0;
     ch->yielding = 1;
     update_accepting(ch);
     struct timeval tv = {0, (suseconds_t)(ACCEPT_YIELD_SECONDS * 1e6)};
@@ -197,62 +195,20 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
             close(cfd);
             continue;
         }
-        conn_open(ch, cfd, (struct sockaddr *)&ss, l->port);
-    }
-}
-
-void child_mark_dirty(struct child *ch, struct conn *c)
-{
-    if (c->dirty) return;
-    c->dirty = 1;
-    c->next_dirty = ch->dirty;
-    ch->dirty = c;
-    if (!event_pending(ch->flush_ev, EV_TIMEOUT, NULL))
-        event_active(ch->flush_ev, EV_TIMEOUT, 1);
-}
-
-void child_forget_dirty(struct child *ch, struct conn *c)
-{
-    if (!c->dirty) return;
-    for (struct conn **p = &ch->dirty; *p; p = &(*p)->next_dirty) {
-        if (*p == c) {
-            *p = c->next_dirty;
-            break;
-        }
-    }
-    c->dirty = 0;
-}
-
-/* Runs once per loop iteration in which callbacks wrote: flush every
- * connection written to. A flush may finish a connection, whose
- * ClientDisconnected may write to others: they join the queue. */
-static void on_flush(evutil_socket_t fd, short what, void *arg)
-{
-    struct child *ch = arg;
-    (void)fd;
-    (void)what;
-    while (ch->dirty) {
-        struct conn *c = ch->dirty;
-        ch->dirty = c->next_dirty;
-        c->dirty = 0;
-        conn_flush(c);
+        conn_open(ch->conns, cfd, (struct sockaddr *)&ss, l->port);
     }
 }
 
 static void publish_counts(struct child *ch)
 {
     if (!ch->slot) return;
-    ch->slot->conns = ch->nconns;
+    ch->slot->conns = child_connections(ch);
     ch->slot->accepted = ch->accepted;
 }
 
-void child_conn_opened(struct child *ch, struct conn *c)
+/* A connection opened: count it, recycle at MaxServerLifeTimes. */
+static void conn_opened(struct child *ch)
 {
-    c->id = ++ch->next_id;
-    c->next = ch->conns;
-    if (ch->conns) ch->conns->prev = c;
-    ch->conns = c;
-    ch->nconns++;
     ch->accepted++;
     if (ch->slot) ch->slot->idle_since = 0;
     publish_counts(ch);
@@ -267,16 +223,21 @@ void child_conn_opened(struct child *ch, struct conn *c)
     update_accepting(ch);
 }
 
-void child_conn_closed(struct child *ch, struct conn *c)
+/* A connection closed: a stopping child may now be done. */
+static void conn_closed(struct child *ch)
 {
-    if (c->prev) c->prev->next = c->next;
-    else ch->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    ch->nconns--;
-    if (ch->slot && ch->nconns == 0) ch->slot->idle_since = clock_now();
+    if (ch->slot && child_connections(ch) == 0)
+        ch->slot->idle_since = clock_now();
     publish_counts(ch);
     update_accepting(ch);
     maybe_finish(ch);
+}
+
+/* The connection set's news. */
+static void on_conns_changed(void *owner, int opened)
+{
+    if (opened) conn_opened(owner);
+    else conn_closed(owner);
 }
 
 void child_request_shutdown(struct child *ch)
@@ -332,7 +293,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     (void)what;
     memset(&m, 0, sizeof(m));
     m.type = MSG_HEARTBEAT;
-    m.conns = (uint32_t)ch->nconns;
+    m.conns = (uint32_t)child_connections(ch);
     m.accepted = ch->accepted;
     m.lua_kb = host_heap_kb(ch->host);
     channel_send(ch->channel_fd, &m);
@@ -454,7 +415,7 @@ static void teardown(struct child *ch)
     if (ch->channel_ev) event_free(ch->channel_ev);
     if (ch->heartbeat_ev) event_free(ch->heartbeat_ev);
     if (ch->accept_retry_ev) event_free(ch->accept_retry_ev);
-    if (ch->flush_ev) event_free(ch->flush_ev);
+    conn_set_free(ch->conns);
     host_close(ch->host);
     access_free(&ch->allow);
     access_free(&ch->deny);
@@ -486,17 +447,19 @@ int child_main(const struct child_start *st)
         access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0)
         return fail_start(&ch, err);
     ch.base = event_base_new();
-    if (ch.base) ch.flush_ev = event_new(ch.base, -1, 0, on_flush, &ch);
-    if (!ch.base || !ch.flush_ev) {
-        snprintf(err, sizeof(err), "cannot create an event base");
+    if (!ch.base) {
+        snprintf(err, sizeof(err), "event_base_new() failed: %s",
+                 strerror(errno));
         return fail_start(&ch, err);
     }
     struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
                            st->generation, st->slot_index};
     ch.host = host_open(st->script, &env, err, sizeof(err));
+    if (ch.host)
+        ch.conns = conn_set_new(ch.base, ch.host, ch.s, on_conns_changed, &ch);
     if (!ch.host) {
         ch.exit_code = fail_start(&ch, err);
-    } else if (setup_events(&ch, st) < 0) {
+    } else if (!ch.conns || setup_events(&ch, st) < 0) {
         snprintf(err, sizeof(err), "cannot set up the event loop: %s",
                  strerror(errno));
         ch.exit_code = fail_start(&ch, err);

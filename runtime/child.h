@@ -41,21 +41,6 @@ struct child_start {
  * already reset to their defaults. */
 int child_main(const struct child_start *start);
 
-/* Accessors for conn.c and lua_api.c. */
-struct lua_host *child_host(struct child *ch);
-struct event_base *child_base(struct child *ch);
-const struct settings *child_settings(struct child *ch);
-
-/* A connection was set up / has been freed. */
-void child_conn_opened(struct child *ch, struct conn *c);
-void child_conn_closed(struct child *ch, struct conn *c);
-
-/* Queue c for this loop iteration's flush (conn_flush), once. */
-void child_mark_dirty(struct child *ch, struct conn *c);
-
-/* Take c off the flush queue (it is being freed). */
-void child_forget_dirty(struct child *ch, struct conn *c);
-
 /* Open connections. */
 long child_connections(struct child *ch);
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "callback.h"
-#include "child.h"
+#include "conn_set.h"
 #include "framing.h"
 #include "log.h"
 #include "lua_api.h"
@@ -78,20 +78,20 @@ static void conn_finish(struct conn *c)
         c->finish_pending = 1;
         return;
     }
-    child_forget_dirty(c->child, c);
-    struct lua_host *h = child_host(c->child);
+    struct conn_set *set = c->set;
+    struct lua_host *h = set->host;
     int ref = c->client_ref;
     unsigned long id = c->id;
     const char *reason = c->reason;
     api_client_detach(h, ref);
     event_free(c->read_ev);
     bufferevent_free(c->bev);
-    child_conn_closed(c->child, c);
-    free(c);
     host_client_call(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
                      strlen(reason), on_disconnected_done,
                      (void *)(uintptr_t)id);
     api_client_release(h, ref);
+    conn_set_remove(set, c);
+    free(c);
 }
 
 /* A callback of c that waited has ended: carry on with c. */
@@ -115,7 +115,7 @@ static void on_task_done(void *owner, int cb, int failed, const char *err)
  * failed at once. One that waits holds c's input until it ends. */
 static int call_client(struct conn *c, int cb, const char *arg, size_t len)
 {
-    enum sched_result r = host_client_call(child_host(c->child), cb,
+    enum sched_result r = host_client_call(c->set->host, cb,
                                            c->client_ref, c->id, arg, len,
                                            on_task_done, c);
     if (r == SCHED_WAITING) {
@@ -132,7 +132,7 @@ void conn_close(struct conn *c, const char *reason)
     c->reason = reason;
     update_reading(c);
     /* The next flush finishes the connection once its output is sent. */
-    child_mark_dirty(c->child, c);
+    conn_set_mark_dirty(c->set, c);
 }
 
 /* A connection-level error: close, then tell ClientError. The connection
@@ -148,7 +148,7 @@ static void conn_fail(struct conn *c, const char *message)
  * closes or the script pauses it. */
 static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
 {
-    size_t max = (size_t)child_settings(c->child)->max_line_length;
+    size_t max = (size_t)c->set->s->max_line_length;
     while (!input_held(c)) {
         size_t len = 0, eol = 0;
         enum frame_result r = framing_next_line(in, max, &len, &eol);
@@ -185,7 +185,7 @@ static void deliver_stream(struct conn *c, struct evbuffer *in)
 static void deliver(struct conn *c, int at_eof)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    if (child_settings(c->child)->filter[0] == 's')
+    if (c->set->s->filter[0] == 's')
         deliver_stream(c, in);
     else
         deliver_lines(c, in, at_eof);
@@ -208,7 +208,7 @@ static void drained(struct conn *c)
 {
     struct bufferevent *bev = c->bev;
     size_t queued = evbuffer_get_length(bufferevent_get_output(bev));
-    size_t limit = (size_t)child_settings(c->child)->max_output_buffer;
+    size_t limit = (size_t)c->set->s->max_output_buffer;
     if (c->writing && queued == 0) {  /* back to writing it ourselves */
         c->writing = 0;
         bufferevent_disable(bev, EV_WRITE);
@@ -217,6 +217,10 @@ static void drained(struct conn *c)
         c->backpressure = 0;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         release_input(c);
+    }
+    if (queued == 0 && c->flush_wanted && !c->closing) {
+        c->flush_wanted = 0;
+        conn_set_mark_flushed(c->set, c);
     }
     if (c->closing && queued == 0 && !c->finish_pending) conn_finish(c);
 }
@@ -319,8 +323,8 @@ static void describe_peer(struct conn *c, const struct sockaddr *peer)
     }
 }
 
-struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
-                       int local_port)
+struct conn *conn_open(struct conn_set *set, int fd,
+                       const struct sockaddr *peer, int local_port)
 {
     struct conn *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -331,11 +335,11 @@ struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
-    c->child = ch;
+    c->set = set;
     c->local_port = local_port;
     describe_peer(c, peer);
-    c->bev = bufferevent_socket_new(child_base(ch), fd, BEV_OPT_CLOSE_ON_FREE);
-    c->read_ev = event_new(child_base(ch), fd, EV_READ | EV_PERSIST,
+    c->bev = bufferevent_socket_new(set->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->read_ev = event_new(set->base, fd, EV_READ | EV_PERSIST,
                            on_readable, c);
     if (!c->bev || !c->read_ev) {
         if (c->read_ev) event_free(c->read_ev);
@@ -344,8 +348,8 @@ struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
         free(c);
         return NULL;
     }
-    child_conn_opened(ch, c);  /* assigns c->id */
-    c->client_ref = api_client_new(child_host(ch), c);
+    conn_set_add(set, c);  /* assigns c->id */
+    c->client_ref = api_client_new(set->host, c);
     c->reason = "closed";
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     /* conn_flush writes and on_readable reads: the bufferevent only
@@ -361,13 +365,14 @@ int conn_write(struct conn *c, const char *data, size_t len)
 {
     if (c->closing) return -1;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t limit = (size_t)child_settings(c->child)->max_output_buffer;
-    if (evbuffer_get_length(out) + len > CONN_OUTPUT_CAP_FACTOR * limit) {
+    size_t limit = (size_t)c->set->s->max_output_buffer;
+    if (evbuffer_get_length(out) > CONN_OUTPUT_CAP_FACTOR * limit) {
         conn_fail(c, "output buffer full: the client does not read");
         return -1;
     }
     evbuffer_add(out, data, len);
-    child_mark_dirty(c->child, c);
+    c->flush_wanted = 1;
+    conn_set_mark_dirty(c->set, c);
     if (!c->backpressure && evbuffer_get_length(out) > limit) {
         c->backpressure = 1;
         bufferevent_setwatermark(c->bev, EV_WRITE, limit / 2, 0);
@@ -380,4 +385,20 @@ void conn_set_paused(struct conn *c, int paused)
 {
     c->script_paused = paused;
     release_input(c);
+}
+
+void conn_abort(struct conn *c, const char *reason)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->finish_pending) return;
+    conn_close(c, reason);
+    c->reason = reason;
+    evbuffer_drain(out, evbuffer_get_length(out));
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    conn_finish(c);
+}
+
+void conn_notify_flushed(struct conn *c)
+{
+    if (!c->closing) call_client(c, CB_CLIENT_FLUSHED, NULL, 0);
 }

@@ -7,11 +7,11 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-struct child;
 struct bufferevent;
+struct conn_set;
 
 struct conn {
-    struct child *child;
+    struct conn_set *set;     /* the child's connections */
     struct bufferevent *bev;  /* output and input buffers; writes left over */
     struct event *read_ev;    /* input: read with recv, see conn.c */
     int reading;              /* read_ev is added */
@@ -23,7 +23,10 @@ struct conn {
     int eof_seen;             /* the client has closed its side */
     int writing;              /* libevent's write event is finishing a reply
                                * that did not go out at once */
-    int dirty;                /* queued for the child's next flush */
+    int dirty;                /* queued for the set's next flush */
+    int flush_wanted;         /* written to since the last ClientFlushed */
+    int flushed_due;          /* queued for ClientFlushed */
+    struct conn *next_flushed;
     int tasks;                /* its callbacks waiting now */
     int finish_pending;       /* ended, once those callbacks have */
     struct conn *next_dirty;
@@ -31,22 +34,24 @@ struct conn {
     char remote_ip[INET6_ADDRSTRLEN];
     int remote_port;
     int local_port;
-    struct conn *prev, *next; /* the child's list */
+    struct conn *prev, *next; /* the set's list */
 };
 
 /* Take over the accepted socket fd, make the client object and call
  * ClientConnected. NULL if the connection could not be set up (fd is
  * closed then). */
-struct conn *conn_open(struct child *ch, int fd, const struct sockaddr *peer,
-                       int local_port);
+struct conn *conn_open(struct conn_set *set, int fd,
+                       const struct sockaddr *peer, int local_port);
 
 /* Queued output may reach this many times MaxOutputBuffer (writes from
- * timers, say, while the client reads nothing); a write past it is a
- * connection error: ClientError, then the connection closes. */
+ * timers, say, while the client reads nothing); a write when more than
+ * that is already queued is a connection error: ClientError, then the
+ * connection closes. One write of any size always goes out. */
 #define CONN_OUTPUT_CAP_FACTOR 4
 
 /* Queue bytes for the client. -1 once the connection is closing, or when
- * the write would pass the output cap (the connection then closes). */
+ * more than the output cap is already queued (the connection then
+ * closes). */
 int conn_write(struct conn *c, const char *data, size_t len);
 
 /* Close once everything queued is sent; ClientDisconnected(reason) follows
@@ -62,5 +67,12 @@ void conn_flush(struct conn *c);
 
 /* Stop (paused = 1) or restart reading this client's input. */
 void conn_set_paused(struct conn *c, int paused);
+
+/* Close now, dropping whatever is queued, with reason for
+ * ClientDisconnected (which follows once no callback of c waits). */
+void conn_abort(struct conn *c, const char *reason);
+
+/* All of c's output has gone out (conn_set's queue): ClientFlushed. */
+void conn_notify_flushed(struct conn *c);
 
 #endif

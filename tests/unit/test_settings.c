@@ -69,13 +69,13 @@ static int teardown(void **state)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-/* The table has the 27 settings of the contract and the 2 of recycling
- * (MaxServerMemory, RecycleJitter); a new one needs its default checked
- * below. */
+/* The table has the 27 settings of the contract, the 2 of recycling
+ * (MaxServerMemory, RecycleJitter) and Resolver; a new one needs its
+ * default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 29);
+    assert_int_equal(settings_count, 30);
 }
 
 /* Every setting's default after settings_init and settings_finish. */
@@ -112,6 +112,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->deny.n, 0);
     assert_int_equal(s->max_output_buffer, 1048576);
     assert_int_equal(s->daemonize, 0);
+    assert_int_equal(s->resolver.n, 0);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
@@ -746,7 +747,7 @@ static void test_flag_names(void **state)
         "max-server-life-times", "max-server-memory", "recycle-jitter",
         "filter", "max-line-length", "log-level",
         "log-file", "pid-file", "user", "group", "allow", "deny",
-        "max-output-buffer", "daemonize"};
+        "max-output-buffer", "daemonize", "resolver"};
     char buf[64];
     (void)state;
     assert_int_equal(settings_count, (int)(sizeof(flags) / sizeof(flags[0])));

@@ -1,0 +1,139 @@
+/* conn_set.c: the connection list and the per-iteration queues. */
+#include "conn_set.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "conn.h"
+#include "lua_host.h"
+
+/* Once per loop iteration in which callbacks wrote: flush every
+ * connection written to. A flush may finish a connection, whose
+ * ClientDisconnected may write to others: they join the queue. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_set *set = arg;
+    (void)fd;
+    (void)what;
+    while (set->dirty) {
+        struct conn *c = set->dirty;
+        set->dirty = c->next_dirty;
+        c->dirty = 0;
+        conn_flush(c);
+    }
+}
+
+/* After the loop has polled again: ClientFlushed for every connection
+ * whose output has all gone out. What it writes is flushed on the next
+ * iteration, so a script streaming to a fast reader leaves room for the
+ * other connections between its pieces. */
+static void on_flushed(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_set *set = arg;
+    struct conn *due = set->flushed;
+    (void)fd;
+    (void)what;
+    set->flushed = NULL;
+    while (due) {
+        struct conn *c = due;
+        due = c->next_flushed;
+        c->flushed_due = 0;
+        conn_notify_flushed(c);
+    }
+}
+
+struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
+                              const struct settings *s,
+                              conn_set_changed_fn changed, void *owner)
+{
+    struct conn_set *set = calloc(1, sizeof(*set));
+    if (!set) return NULL;
+    set->base = base;
+    set->host = host;
+    set->s = s;
+    set->changed = changed;
+    set->owner = owner;
+    set->has_flushed = host_has_function(host, "ClientFlushed");
+    set->flush_ev = event_new(base, -1, 0, on_flush, set);
+    set->flushed_ev = evtimer_new(base, on_flushed, set);
+    if (!set->flush_ev || !set->flushed_ev) {
+        conn_set_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+void conn_set_free(struct conn_set *set)
+{
+    if (!set) return;
+    if (set->flush_ev) event_free(set->flush_ev);
+    if (set->flushed_ev) event_free(set->flushed_ev);
+    free(set);
+}
+
+long conn_set_count(const struct conn_set *set) { return set->count; }
+
+void conn_set_close_all(struct conn_set *set, const char *reason)
+{
+    struct conn *c = set->list;
+    while (c) {
+        struct conn *next = c->next;
+        conn_abort(c, reason);
+        c = next;
+    }
+}
+
+void conn_set_add(struct conn_set *set, struct conn *c)
+{
+    c->id = ++set->next_id;
+    c->prev = NULL;
+    c->next = set->list;
+    if (set->list) set->list->prev = c;
+    set->list = c;
+    set->count++;
+    set->changed(set->owner, 1);
+}
+
+/* Take c off a singly linked queue threaded through `link`. */
+#define UNQUEUE(head, c, link)                                            \
+    do {                                                                  \
+        for (struct conn **p_ = &(head); *p_; p_ = &(*p_)->link) {        \
+            if (*p_ == (c)) {                                             \
+                *p_ = (c)->link;                                          \
+                break;                                                    \
+            }                                                             \
+        }                                                                 \
+    } while (0)
+
+void conn_set_remove(struct conn_set *set, struct conn *c)
+{
+    if (c->dirty) UNQUEUE(set->dirty, c, next_dirty);
+    if (c->flushed_due) UNQUEUE(set->flushed, c, next_flushed);
+    c->dirty = c->flushed_due = 0;
+    if (c->prev) c->prev->next = c->next;
+    else set->list = c->next;
+    if (c->next) c->next->prev = c->prev;
+    set->count--;
+    set->changed(set->owner, 0);
+}
+
+void conn_set_mark_dirty(struct conn_set *set, struct conn *c)
+{
+    if (c->dirty) return;
+    c->dirty = 1;
+    c->next_dirty = set->dirty;
+    set->dirty = c;
+    if (!event_pending(set->flush_ev, EV_TIMEOUT, NULL))
+        event_active(set->flush_ev, EV_TIMEOUT, 1);
+}
+
+void conn_set_mark_flushed(struct conn_set *set, struct conn *c)
+{
+    static const struct timeval now = {0, 0};
+    if (c->flushed_due || !set->has_flushed) return;
+    c->flushed_due = 1;
+    c->next_flushed = set->flushed;
+    set->flushed = c;
+    if (!evtimer_pending(set->flushed_ev, NULL))
+        evtimer_add(set->flushed_ev, &now);
+}

@@ -1,0 +1,56 @@
+/* conn_set.h: a child's client connections: the list and count, their
+ * ids, and the two queues the loop works through once per iteration:
+ * connections written to (flushed with one write each) and connections
+ * whose output has all been sent (ClientFlushed). The child learns of
+ * every connection opened or closed through one callback. */
+#ifndef TINE_CONN_SET_H
+#define TINE_CONN_SET_H
+
+struct conn;
+struct event;
+struct event_base;
+struct lua_host;
+struct settings;
+
+/* A connection was opened (opened = 1) or has closed (0). */
+typedef void (*conn_set_changed_fn)(void *owner, int opened);
+
+struct conn_set {
+    struct event_base *base;
+    struct lua_host *host;
+    const struct settings *s;
+    conn_set_changed_fn changed;
+    void *owner;
+    struct conn *list;        /* every open connection */
+    long count;
+    unsigned long next_id;
+    struct conn *dirty;       /* written to since the last flush */
+    struct conn *flushed;     /* all sent since: ClientFlushed is due */
+    struct event *flush_ev, *flushed_ev;
+    int has_flushed;          /* the script defines ClientFlushed */
+};
+
+/* A set on base for the script in host; NULL if events cannot be made. */
+struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
+                              const struct settings *s,
+                              conn_set_changed_fn changed, void *owner);
+
+/* Free the set (its connections must have ended). */
+void conn_set_free(struct conn_set *set);
+
+/* Open connections. */
+long conn_set_count(const struct conn_set *set);
+
+/* Close every connection now, whatever it has queued, with reason (its
+ * ClientDisconnected follows as usual). */
+void conn_set_close_all(struct conn_set *set, const char *reason);
+
+/* For conn.c: give c its id and list it (the owner is told); unlist it
+ * from everything (the owner is told); queue it for this iteration's
+ * flush; queue it for ClientFlushed. */
+void conn_set_add(struct conn_set *set, struct conn *c);
+void conn_set_remove(struct conn_set *set, struct conn *c);
+void conn_set_mark_dirty(struct conn_set *set, struct conn *c);
+void conn_set_mark_flushed(struct conn_set *set, struct conn *c);
+
+#endif
