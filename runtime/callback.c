@@ -4,7 +4,8 @@
 static const char *const names[CB_COUNT] = {
     "nothing", "the script's top level", "ChildStart", "ClientConnected",
     "ClientInput", "ClientDisconnected", "ClientError", "ChildStop",
-    "a timer", "a spawned function", "ClientFlushed"};
+    "a timer", "a spawned function", "ClientFlushed",
+    "ChildStopping"};
 
 const char *callback_name(int cb)
 {

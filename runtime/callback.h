@@ -16,6 +16,7 @@ enum callback_id {
     CB_TIMER,
     CB_SPAWN,
     CB_CLIENT_FLUSHED,
+    CB_CHILD_STOPPING,
     CB_COUNT
 };
 

@@ -50,7 +50,7 @@ struct child {
     int slot_index;
     struct access_list allow, deny;
     int channel_fd;
-    struct event *channel_ev, *heartbeat_ev, *accept_retry_ev;
+    struct event *channel_ev, *heartbeat_ev, *accept_retry_ev, *grace_ev;
     int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */
     struct event *signal_ev;
     struct child_listener *listeners;
@@ -118,14 +118,45 @@ static void maybe_finish(struct child *ch)
     if (r != SCHED_WAITING) event_base_loopbreak(ch->base);
 }
 
+/* GraceExpireTime after the stop: close what is still open ourselves,
+ * so ClientDisconnected ("stopping") and ChildStop run before the exit. */
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    (void)fd;
+    (void)what;
+    log_info("GraceExpireTime: closing %ld connection(s) still open",
+             child_connections(ch));
+    conn_set_close_all(ch->conns, "stopping");
+}
+
+/* ChildStopping waited and has ended. */
+static void on_stopping_done(void *owner, int cb, int failed, const char *err)
+{
+    (void)owner;
+    if (failed) log_error("%s failed: %s", callback_name(cb), err);
+}
+
+/* Told to stop (reload, recycle, shutdown): accept no more, tell the
+ * script (ChildStopping), and finish once the connections are gone, at
+ * GraceExpireTime at the latest. */
 static void begin_stop(struct child *ch)
 {
+    char err[4096];
     if (ch->stopping) return;
     ch->stopping = 1;
     update_accepting(ch);
-    log_debug("child stopping with %ld connection(s) open", child_connections(ch));
+    log_debug("child stopping with %ld connection(s) open",
+              child_connections(ch));
+    struct timeval tv = clock_timeval(ch->s->grace_expire_time);
+    evtimer_add(ch->grace_ev, &tv);
+    if (host_call_hook(ch->host, CB_CHILD_STOPPING, on_stopping_done, ch, err,
+                       sizeof(err)) == SCHED_FAILED)
+        log_error("ChildStopping failed: %s", err);
     maybe_finish(ch);
 }
+
+int child_is_stopping(struct child *ch) { return ch->stopping; }
 
 /* Out of descriptors or memory: stop accepting for a moment instead of
  * spinning on a listener that stays readable. Warn at most every 10 s. */
@@ -386,7 +417,9 @@ static int setup_events(struct child *ch, const struct child_start *st)
                                on_channel, ch);
     ch->heartbeat_ev = event_new(ch->base, -1, EV_PERSIST, on_heartbeat, ch);
     ch->accept_retry_ev = evtimer_new(ch->base, on_accept_retry, ch);
-    if (!ch->channel_ev || !ch->heartbeat_ev || !ch->accept_retry_ev)
+    ch->grace_ev = evtimer_new(ch->base, on_grace, ch);
+    if (!ch->channel_ev || !ch->heartbeat_ev || !ch->accept_retry_ev ||
+        !ch->grace_ev)
         return -1;
     double beat = ch->s->server_heart_beat_time;
     struct timeval tv = {(time_t)beat,
@@ -415,6 +448,7 @@ static void teardown(struct child *ch)
     if (ch->channel_ev) event_free(ch->channel_ev);
     if (ch->heartbeat_ev) event_free(ch->heartbeat_ev);
     if (ch->accept_retry_ev) event_free(ch->accept_retry_ev);
+    if (ch->grace_ev) event_free(ch->grace_ev);
     conn_set_free(ch->conns);
     host_close(ch->host);
     access_free(&ch->allow);

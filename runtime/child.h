@@ -41,6 +41,9 @@ struct child_start {
  * already reset to their defaults. */
 int child_main(const struct child_start *start);
 
+/* Has this child been told to stop (tine.stopping())? */
+int child_is_stopping(struct child *ch);
+
 /* Open connections. */
 long child_connections(struct child *ch);
 

@@ -361,15 +361,22 @@ struct conn *conn_open(struct conn_set *set, int fd,
     return c;
 }
 
-int conn_write(struct conn *c, const char *data, size_t len)
+int conn_write_check(struct conn *c)
 {
     if (c->closing) return -1;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
     size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (evbuffer_get_length(out) > CONN_OUTPUT_CAP_FACTOR * limit) {
+    if (queued > CONN_OUTPUT_CAP_FACTOR * limit) {
         conn_fail(c, "output buffer full: the client does not read");
         return -1;
     }
+    return 0;
+}
+
+void conn_write(struct conn *c, const char *data, size_t len)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t limit = (size_t)c->set->s->max_output_buffer;
     evbuffer_add(out, data, len);
     c->flush_wanted = 1;
     conn_set_mark_dirty(c->set, c);
@@ -378,7 +385,6 @@ int conn_write(struct conn *c, const char *data, size_t len)
         bufferevent_setwatermark(c->bev, EV_WRITE, limit / 2, 0);
         update_reading(c);
     }
-    return 0;
 }
 
 void conn_set_paused(struct conn *c, int paused)

@@ -49,10 +49,13 @@ struct conn *conn_open(struct conn_set *set, int fd,
  * connection closes. One write of any size always goes out. */
 #define CONN_OUTPUT_CAP_FACTOR 4
 
-/* Queue bytes for the client. -1 once the connection is closing, or when
- * more than the output cap is already queued (the connection then
- * closes). */
-int conn_write(struct conn *c, const char *data, size_t len);
+/* May a write (of any number of pieces) be queued now? -1 once the
+ * connection is closing, or when more than the output cap is already
+ * queued (the connection then fails: ClientError, close). */
+int conn_write_check(struct conn *c);
+
+/* Queue bytes for the client, after conn_write_check said yes. */
+void conn_write(struct conn *c, const char *data, size_t len);
 
 /* Close once everything queued is sent; ClientDisconnected(reason) follows
  * from the event loop, never from inside the caller. */

@@ -70,19 +70,15 @@ static int client_write(lua_State *L)
         if (!lua_isstring(L, i))  /* strings and numbers */
             luaL_argerror(L, i, lua_pushfstring(L, "string expected, got %s",
                                                 luaL_typename(L, i)));
-    if (!c || c->closing) {
+    if (!c || conn_write_check(c) < 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "closed");
         return 2;
     }
-    for (int i = 2; i <= n; i++) {
+    for (int i = 2; i <= n; i++) {  /* one write, however many pieces */
         size_t len;
         const char *s = lua_tolstring(L, i, &len);
-        if (conn_write(c, s, len) < 0) {
-            lua_pushnil(L);
-            lua_pushliteral(L, "closed");
-            return 2;
-        }
+        conn_write(c, s, len);
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -193,6 +189,14 @@ static int tine_connections(lua_State *L)
     return 1;
 }
 
+/* tine.stopping(): has this child been told to stop? */
+static int tine_stopping(lua_State *L)
+{
+    struct child *ch = host_of(L)->env.child;
+    lua_pushboolean(L, ch && child_is_stopping(ch));
+    return 1;
+}
+
 /* tine.log(level, message) */
 static int tine_log(lua_State *L)
 {
@@ -292,7 +296,8 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
     static const luaL_Reg core_functions[] = {
         {"shutdown", tine_shutdown}, {"recycle", tine_recycle},
         {"pause", tine_pause}, {"resume", tine_resume},
-        {"connections", tine_connections}, {"log", tine_log}, {NULL, NULL}};
+        {"connections", tine_connections}, {"log", tine_log},
+        {"stopping", tine_stopping}, {NULL, NULL}};
     lua_State *L = h->L;
     register_metatables(L, h);
     preload(L, "tine.ngx", luaJIT_BC_tine_ngx, luaJIT_BC_tine_ngx_SIZE);

@@ -252,7 +252,8 @@ static void begin_shutdown(struct master *m, int graceful, const char *why)
         else kill_child(r, KILLED_SHUTDOWN);
     }
     if (graceful) {
-        struct timeval tv = clock_timeval(m->s.grace_expire_time);
+        struct timeval tv = clock_timeval(m->s.grace_expire_time +
+                                          POOL_GRACE_SLACK);
         evtimer_add(m->grace_ev, &tv);
     }
     if (!m->children) event_base_loopbreak(m->base);

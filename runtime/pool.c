@@ -31,7 +31,8 @@ struct pool_decision pool_decide(const struct pool_counts *c,
 enum pool_verdict pool_judge(const struct pool_child *c, double now,
                              const struct settings *s)
 {
-    if (c->stop_sent > 0 && now - c->stop_sent >= s->grace_expire_time)
+    if (c->stop_sent > 0 &&
+        now - c->stop_sent >= s->grace_expire_time + POOL_GRACE_SLACK)
         return VERDICT_KILL_GRACE;
     if (now - c->last_seen >= s->max_server_expire_time)
         return VERDICT_KILL_SILENT;

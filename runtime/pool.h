@@ -38,7 +38,8 @@ struct pool_child {
 enum pool_verdict {
     VERDICT_KEEP,
     VERDICT_KILL_SILENT,      /* no heartbeat for MaxServerExpireTime */
-    VERDICT_KILL_GRACE,       /* stopping for longer than GraceExpireTime */
+    VERDICT_KILL_GRACE,       /* stopping for longer than GraceExpireTime
+                               * and POOL_GRACE_SLACK */
     VERDICT_RECYCLE_LIFETIME, /* older than MaxServerLifeTime */
     VERDICT_RECYCLE_SPARETIME,/* idle for MaxServerSpareTime */
     VERDICT_RECYCLE_MEMORY    /* over MaxServerMemory */
@@ -80,6 +81,10 @@ enum exit_kind pool_classify_exit(int status, enum kill_reason killed,
 
 /* Does an exit of this kind count toward the crash-loop back-off? */
 int pool_exit_is_failure(enum exit_kind kind);
+
+/* A child told to stop closes its own connections at GraceExpireTime and
+ * exits; the master kills it only this much later. */
+#define POOL_GRACE_SLACK 1.0
 
 /* A child that lived this long resets the count of failures in a row. */
 #define POOL_STABLE_SECONDS 10.0

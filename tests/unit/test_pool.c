@@ -186,8 +186,10 @@ static const struct judge_case judge_cases[] = {
      VERDICT_KEEP},
     {"not ready and silent", {940, 940, 0, 0, 0, 0, 0}, VERDICT_KILL_SILENT},
     {"not ready, still starting", {990, 990, 0, 0, 0, 0, 0}, VERDICT_KEEP},
-    {"stopping past GraceExpireTime", {990, 999, 980, 0, 1, 0, 0},
-     VERDICT_KILL_GRACE},
+    {"stopping past GraceExpireTime and the slack", {990, 999, 979, 0, 1, 0,
+     0}, VERDICT_KILL_GRACE},
+    {"stopping past GraceExpireTime, within the slack (the child closes "
+     "its connections itself)", {990, 999, 980, 0, 1, 0, 0}, VERDICT_KEEP},
     {"stopping within grace", {990, 999, 985, 0, 1, 0, 0}, VERDICT_KEEP},
     {"stopping and silent: grace verdict first", {0, 900, 900, 0, 1, 0, 0},
      VERDICT_KILL_GRACE},
@@ -245,7 +247,7 @@ static void test_judge_limits_off(void **state)
 }
 
 /* A stopping child is killed once GraceExpireTime (by default equal to
- * MaxServerExpireTime, 50) has passed. */
+ * MaxServerExpireTime, 50) and POOL_GRACE_SLACK have passed. */
 static void test_judge_default_grace(void **state)
 {
     static const struct override none[4] = {{0}};
@@ -253,8 +255,8 @@ static void test_judge_default_grace(void **state)
     struct settings s;
     (void)state;
     make_settings(&s, none);
-    assert_int_equal(pool_judge(&stopping, 999.9, &s), VERDICT_KEEP);
-    assert_int_equal(pool_judge(&stopping, 1000, &s), VERDICT_KILL_GRACE);
+    assert_int_equal(pool_judge(&stopping, 1000.9, &s), VERDICT_KEEP);
+    assert_int_equal(pool_judge(&stopping, 1001, &s), VERDICT_KILL_GRACE);
     settings_free(&s);
 }
 
