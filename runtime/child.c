@@ -23,6 +23,7 @@
 #include "lua_host.h"
 #include "pool.h"
 #include "privs.h"
+#include "procmem.h"
 #include "scoreboard.h"
 
 #define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
@@ -316,12 +317,32 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Between callbacks: past MaxLuaMemory or MaxServerMemory, ask to be
+ * recycled (once); the master need not wait for its own heartbeat. */
+static void check_memory(struct child *ch)
+{
+    if (ch->recycle_asked) return;
+    if (host_memory_exceeded(ch->host)) {
+        log_warn("Lua heap reached MaxLuaMemory (%ld MiB): recycling",
+                 ch->s->max_lua_memory);
+        child_request_recycle(ch);
+        return;
+    }
+    double rss = ch->s->max_server_memory > 0 ? procmem_rss_mib(0) : 0;
+    if (rss > (double)ch->s->max_server_memory && ch->s->max_server_memory > 0) {
+        log_info("%.0f MiB resident, over MaxServerMemory (%ld MiB): "
+                 "recycling", rss, ch->s->max_server_memory);
+        child_request_recycle(ch);
+    }
+}
+
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     struct child *ch = arg;
     struct channel_msg m;
     (void)fd;
     (void)what;
+    check_memory(ch);
     memset(&m, 0, sizeof(m));
     m.type = MSG_HEARTBEAT;
     m.conns = (uint32_t)child_connections(ch);

@@ -73,6 +73,37 @@ static void seed_random(lua_State *L)
     lua_pop(L, 1);  /* math */
 }
 
+/* The state's allocator under MaxLuaMemory: LuaJIT's own, refusing to
+ * grow past the limit while a task runs (the task fails with "not enough
+ * memory"). tine's own work between tasks (tracebacks, client objects) is
+ * never refused, so no error escapes protected mode; the child is
+ * recycled soon after. Shrinking and freeing always pass. */
+static void *guarded_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct host_memory *m = ud;
+    if (m->enforce && nsize > osize && m->used - osize + nsize > m->limit) {
+        m->refused = 1;
+        return NULL;
+    }
+    void *p = m->orig(m->orig_ud, ptr, osize, nsize);
+    if (p || nsize == 0) m->used = m->used - osize + nsize;
+    return p;
+}
+
+/* Put the state under a limit of mib MiB (0: none). */
+static void guard_memory(struct lua_host *h, long mib)
+{
+    if (mib <= 0) return;
+    struct host_memory *m = &h->mem;
+    m->orig = lua_getallocf(h->L, &m->orig_ud);
+    m->used = (size_t)lua_gc(h->L, LUA_GCCOUNT, 0) * 1024 +
+              (size_t)lua_gc(h->L, LUA_GCCOUNTB, 0);
+    m->limit = (size_t)mib * 1048576;
+    lua_setallocf(h->L, guarded_alloc, m);
+}
+
+int host_memory_exceeded(const struct lua_host *h) { return h->mem.refused; }
+
 void host_strip_traceback(char *err)
 {
     char *tb = strstr(err, "\nstack traceback:");
@@ -92,9 +123,11 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
         free(h);
         return NULL;
     }
+    guard_memory(h, env->settings->max_lua_memory);
     luaL_openlibs(h->L);
     lua_pushcfunction(h->L, traceback);  /* stays at TRACEBACK_INDEX */
     sched_init(&h->sched, h->L, env->slot);
+    if (h->mem.limit) h->sched.guard = &h->mem.enforce;
     h->sock.sched = &h->sched;
     h->sock.base = env->base;
     h->sock.nameservers = env->settings->resolver.items;

@@ -35,6 +35,13 @@ struct lua_host {
     const char *script;
     int name_ref[CB_COUNT];   /* registry refs to the callbacks' names */
     struct sched sched;       /* every call into the script is a task */
+    struct host_memory {      /* MaxLuaMemory: counts the state's bytes */
+        void *orig_ud;
+        void *(*orig)(void *, void *, size_t, size_t);
+        size_t used, limit;
+        int enforce;          /* a task runs: the limit applies */
+        int refused;          /* an allocation was refused */
+    } mem;
     struct sock_api sock;     /* tine.tcp and tine.resolve */
 };
 
@@ -83,6 +90,10 @@ enum sched_result host_client_call(struct lua_host *h, int cb,
 
 /* Cut the traceback off an error message, leaving file:line: message. */
 void host_strip_traceback(char *err);
+
+/* Has MaxLuaMemory refused an allocation (the child should be
+ * recycled)? */
+int host_memory_exceeded(const struct lua_host *h);
 
 /* Kilobytes used by the Lua heap. */
 unsigned host_heap_kb(struct lua_host *h);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pool.h"
+#include "procmem.h"
 #include "scoreboard.h"
 
 #define MIN_SCOREBOARD_SLOTS 256
@@ -517,20 +518,6 @@ static void pool_run(struct master *m)
     if (now < m->spawn_not_before) schedule_respawn(m, m->spawn_not_before - now);
 }
 
-/* Resident memory of process pid in MiB, from /proc; 0 if unknown. */
-static double rss_mib(pid_t pid)
-{
-    char path[64];
-    unsigned long size = 0, resident = 0;
-    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    int got = fscanf(f, "%lu %lu", &size, &resident);
-    fclose(f);
-    if (got != 2) return 0;
-    return (double)resident * (double)sysconf(_SC_PAGESIZE) / 1048576.0;
-}
-
 /* Say what a silent child was doing, from its scoreboard slot. */
 static void describe_hang(struct master *m, struct child_rec *r, double now,
                           char *buf, size_t len)
@@ -576,7 +563,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         struct scoreboard_slot *slot = slot_of(m, r);
         struct pool_child pc = {r->started, r->last_seen, r->stop_sent,
                                 slot ? slot->idle_since : 0, r->ready,
-                                m->s.max_server_memory > 0 ? rss_mib(r->pid)
+                                m->s.max_server_memory > 0 ? procmem_rss_mib(r->pid)
                                                            : 0,
                                 r->jitter_draw};
         switch (pool_judge(&pc, now, &m->s)) {

@@ -29,6 +29,7 @@ void sched_init(struct sched *s, lua_State *L, struct scoreboard_slot *slot)
     s->slot = slot;
     s->idle = s->all = s->current = NULL;
     s->waiting = s->threads_made = 0;
+    s->guard = NULL;
     lua_newtable(L);                       /* the weak set of threads */
     lua_createtable(L, 0, 1);              /* its metatable */
     lua_pushliteral(L, "k");
@@ -155,8 +156,11 @@ static enum sched_result run(struct sched *s, struct sched_task *t,
         slot->callback_since = clock_coarse();  /* enough to say what hung */
         slot->callback = t->cb;
     }
+    int guarded = s->guard ? *s->guard : 0;
     s->current = t;
+    if (s->guard) *s->guard = 1;
     int status = lua_resume(t->co, nargs);
+    if (s->guard) *s->guard = guarded;
     s->current = outer;
     if (slot) {
         slot->callback = prev_cb;

@@ -34,6 +34,8 @@ struct sched {
     struct sched_task *current;    /* the task being resumed, if any */
     long waiting;                  /* tasks suspended now */
     long threads_made;             /* threads created: few when reused */
+    int *guard;                    /* if set: 1 while a task runs (the
+                                    * memory limit applies then only) */
     int entries_ref;               /* registry: weak set of task threads */
 };
 

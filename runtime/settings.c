@@ -61,6 +61,8 @@ const struct setting_def settings_table[] = {
      1 << 30, 0, NULL},
     {"Daemonize", SETTING_BOOL, OFF(daemonize), "false", 0, 0, 0, NULL},
     {"Resolver", SETTING_LIST, OFF(resolver), "none", 0, 0, 0, NULL},
+    {"MaxLuaMemory", SETTING_INT, OFF(max_lua_memory), "0", 0, 1 << 20, 0,
+     NULL},
 };
 
 const int settings_count =

@@ -56,6 +56,7 @@ struct settings {
     long max_output_buffer;
     int daemonize;
     struct string_list resolver;  /* nameservers; none: /etc/resolv.conf */
+    long max_lua_memory;          /* MiB of Lua heap per child; 0: off */
     enum setting_source source[32];  /* indexed like settings_table */
 };
 

@@ -143,6 +143,35 @@ end
     assert.is_nil(log:find("error in error handling", 1, true))
   end)
 
+  it("bounds a callback's memory with MaxLuaMemory, and recycles the child", function()
+    local server = T.start{script = [[
+StartServer = 1
+MasterHeartBeatTime = 0.2
+MaxLuaMemory = 16
+function ClientInput(c, line)
+  if line == "grow" then
+    local t = {}
+    for i = 1, 1e8 do t[i] = ("x"):rep(64) .. i end
+  end
+  c:write("pid ", tine.pid, "\n")
+end
+]], children = 1}
+    local pid = server:children()[1]
+    local c = server:connect()
+    c:send("grow\n")
+    local _, err = c:receive("*l")
+    assert.equal("closed", err)
+    assert.truthy(T.wait_until(function()
+      local kids = server:children()
+      return #kids == 1 and kids[1] ~= pid
+    end, 10), server:log_text())
+    local log = server:log_text()
+    assert.truthy(log:find("ClientInput failed for client 1: not enough memory", 1, true), log)
+    assert.truthy(log:find("reached MaxLuaMemory (16 MiB): recycling", 1, true), log)
+    local d = server:connect()
+    assert.truthy(ask(d, "again"):find("^pid %d+$"))
+  end)
+
   it("lets no rawset into tine.settings", function()
     local server = T.start{script = [[
 StartServer = 1
