@@ -41,6 +41,12 @@ struct child_start {
  * already reset to their defaults. */
 int child_main(const struct child_start *start);
 
+/* In a freshly forked child: signals to their defaults (a sanitizer
+ * build keeps the sanitizers' handlers), every descriptor closed but the
+ * channel, the log and the listeners, then child_main; never returns. */
+void child_after_fork(const struct child_start *start)
+    __attribute__((noreturn));
+
 /* Has this child been told to stop (tine.stopping())? */
 int child_is_stopping(struct child *ch);
 

@@ -258,3 +258,37 @@ void listen_close_all(struct listener *ls, int n, int remove_files)
             unlink(ls[i].path);
     }
 }
+
+int listen_open_all(const struct settings *s, struct listener **out, int *n,
+                    int *inherited, char *err, size_t errlen)
+{
+    struct listen_spec *specs = NULL;
+    int nspecs = 0;
+    *n = 0;
+    *inherited = 0;
+    if (listen_inherit(out, n, err, errlen) < 0) return -1;
+    if (*n > 0) {
+        *inherited = 1;
+        return 0;
+    }
+    free(*out);
+    if (listen_specs(s, &specs, &nspecs, err, errlen) < 0) {
+        free(specs);
+        *out = NULL;
+        return -1;
+    }
+    *out = calloc((size_t)(nspecs ? nspecs : 1), sizeof(**out));
+    if (!*out) abort();
+    for (int i = 0; i < nspecs; i++) {
+        char why[512];
+        if (listen_open(&specs[i], &(*out)[i], why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "cannot listen on %s", why);
+            listen_close_all(*out, *n, 1);
+            free(specs);
+            return -1;
+        }
+        (*n)++;
+    }
+    free(specs);
+    return 0;
+}

@@ -47,6 +47,13 @@ int listen_open(const struct listen_spec *spec, struct listener *out,
  * descriptor is not a listening stream socket. */
 int listen_inherit(struct listener **out, int *n, char *err, size_t errlen);
 
+/* Every listener the server uses: the service manager's sockets if it
+ * handed any over (*inherited = 1), else those the settings ask for,
+ * bound now. *out is malloc'd (freed by the caller in every case). 0, or
+ * -1 with err; on failure the ones bound so far are closed. */
+int listen_open_all(const struct settings *s, struct listener **out, int *n,
+                    int *inherited, char *err, size_t errlen);
+
 /* Close every listener; remove unix socket files when remove_files. */
 void listen_close_all(struct listener *ls, int n, int remove_files);
 

@@ -11,7 +11,7 @@ int scoreboard_open(struct scoreboard *sb, int nslots)
 {
     size_t size = HEADER_SIZE + sizeof(struct scoreboard_slot) * (size_t)nslots;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return -1;
     sb->used = p;
     sb->slots = (struct scoreboard_slot *)((char *)p + HEADER_SIZE);

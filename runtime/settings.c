@@ -413,7 +413,9 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
 
 int settings_resize(struct settings *s, int delta)
 {
-    if (s->max_server + delta < 1) return -1;
+    if (s->max_server + delta < 1 ||
+        s->max_server + delta > settings_max_server_limit())
+        return -1;
     s->max_server += delta;
     if (s->min_server + delta >= 1) s->min_server += delta;
     if (is_default(s, "MinSpareServer")) {
@@ -503,4 +505,9 @@ const char *settings_near_miss(const char *name)
             return candidate;
     }
     return NULL;
+}
+
+long settings_max_server_limit(void)
+{
+    return (long)settings_find("MaxServer")->max;
 }

@@ -121,8 +121,12 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
 
 /* TTIN (delta 1) / TTOU (delta -1): move MaxServer and MinServer by one,
  * never below 1, and MinSpareServer with them while it is derived. Returns
- * 0, or -1 (nothing changed) when MaxServer would drop below 1. */
+ * 0, or -1 (nothing changed) when MaxServer would drop below 1 or pass
+ * settings_max_server_limit(). */
 int settings_resize(struct settings *s, int delta);
+
+/* The most MaxServer can ever be (TTIN included). */
+long settings_max_server_limit(void);
 
 /* Print every setting as `Name = value` (Lua syntax), one per line. */
 void settings_print(const struct settings *s, FILE *out);

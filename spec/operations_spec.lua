@@ -138,8 +138,27 @@ describe("PidFile", function()
     local first = T.start{script = "StartServer = 1\n" .. GREET, children = 1}
     local out = T.sh(("%s %s --port %d --pid-file %s/pid 2>&1; echo exit=$?")
                      :format(T.bin, first.script, T.free_port(), first.dir))
-    assert.truthy(out:find("PidFile: [^\n]* names pid " .. first.pid .. ", which is running"), out)
+    assert.truthy(out:find("PidFile: [^\n]* is held by a running master %(pid " .. first.pid .. "%)"), out)
     assert.truthy(out:find("exit=1"))
     assert.equal(first.pid, tonumber(T.read_file(first.dir .. "/pid")))
+  end)
+
+  it("is not blocked by a stale file naming a live process that is no master", function()
+    local dir = T.tmpdir()
+    T.write_file(dir .. "/s.lua", ("StartServer = 1\nPort = %d\n"):format(T.free_port()) .. GREET)
+    T.write_file(dir .. "/pid", "1\n")  -- init is alive, and holds no lock
+    T.sh(("%s %s/s.lua --pid-file %s/pid >%s/log 2>&1 & echo $! > %s/bg")
+         :format(T.bin, dir, dir, dir, dir))
+    local pid = tonumber(T.read_file(dir .. "/bg"))
+    local took = T.wait_until(function()
+      return tonumber(T.read_file(dir .. "/pid") or "") == pid
+    end, 5)
+    T.signal(pid, "TERM")
+    local gone = T.wait_until(function() return not T.alive(pid) end, 10)
+    if not gone then T.signal(pid, "KILL") end
+    local log = T.read_file(dir .. "/log")
+    os.execute("rm -rf " .. dir)
+    assert.truthy(took, log)
+    assert.truthy(gone, log)
   end)
 end)

@@ -1,0 +1,101 @@
+/* master_int.h: what the master's files share (master.c the loop, signals
+ * and shutdown; master_proc.c the process table: spawn, messages, exits;
+ * master_pool.c the pool's tick; master_reload.c generations). Nothing
+ * outside the master includes it. */
+#ifndef TINE_MASTER_INT_H
+#define TINE_MASTER_INT_H
+
+#include <sys/types.h>
+
+#include "channel.h"
+#include "cli.h"
+#include "listen.h"
+#include "notify.h"
+#include "pool.h"
+#include "proc_state.h"
+#include "scoreboard.h"
+#include "settings.h"
+
+struct event;
+struct event_base;
+struct master;
+
+/* One child, as the master knows it: its place in the process table
+ * (state, generation, replacement links) and its plumbing. */
+struct child_rec {
+    struct proc_info proc;    /* first: the table links through it */
+    int fd;                   /* master's end of the channel */
+    struct event *ev;
+    int slot;                 /* scoreboard index, or -1 */
+    double started, last_seen, stop_sent;
+    enum kill_reason killed;  /* why SIGKILL was sent, if it was */
+    double jitter_draw;       /* in [0, 1): spreads its recycling */
+    char error[CHANNEL_TEXT_MAX + 1];  /* from MSG_FAILED */
+    struct master *master;
+};
+
+struct master {
+    struct settings s;
+    const char *script;
+    const struct cli *cli;
+    struct event_base *base;
+    struct listener *listeners;
+    int nlisteners;
+    struct scoreboard sb;
+    struct proc_info *children;   /* struct child_rec, through .proc */
+    struct event *tick_ev, *respawn_ev, *grace_ev;
+    struct event *signal_evs[9];
+    int shutting_down;
+    int exit_code;
+    int started;             /* some child has been READY */
+    int failures;            /* start failures in a row */
+    double spawn_not_before; /* back-off after start failures */
+    int paused;              /* USR1 */
+    long generation;         /* reloads done */
+    struct settings pending; /* a reload's settings, until its canary is up */
+    int reload_pending;
+    struct notifier notify;  /* the service manager, if any */
+    char last_error[CHANNEL_TEXT_MAX + 80];
+};
+
+/* The record of a table entry. */
+static inline struct child_rec *rec_of(struct proc_info *p)
+{
+    return (struct child_rec *)p;
+}
+
+/* Walk the master's children as records. */
+#define FOR_EACH_CHILD(m, r)                                              \
+    for (struct child_rec *r = rec_of((m)->children); r;                  \
+         r = rec_of(r->proc.next))
+
+/* master_proc.c */
+struct child_rec *master_spawn(struct master *m, const struct settings *s,
+                               long generation);
+struct child_rec *master_find(struct master *m, pid_t pid);
+struct scoreboard_slot *master_slot(struct master *m, struct child_rec *r);
+long master_conns(struct master *m, struct child_rec *r);
+void master_stop_child(struct child_rec *r, const char *why);
+void master_kill_child(struct child_rec *r, enum kill_reason why);
+void master_remove_child(struct master *m, struct child_rec *r);
+void master_reap(struct master *m);
+void master_broadcast(struct master *m, enum channel_type type);
+
+/* master_pool.c */
+void master_pool_run(struct master *m);
+struct child_rec *master_pick_excess(struct master *m);
+struct pool_counts master_count(struct master *m);
+void master_resize(struct master *m, int delta);
+void master_on_tick(int fd, short what, void *arg);
+void master_on_respawn(int fd, short what, void *arg);
+
+/* master_reload.c */
+void master_reload(struct master *m);
+void master_commit_reload(struct master *m, struct child_rec *canary);
+void master_abandon_reload(struct master *m, const char *why);
+void master_apply_settings(struct master *m);
+
+/* master.c */
+void master_begin_shutdown(struct master *m, int graceful, const char *why);
+
+#endif

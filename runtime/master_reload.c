@@ -1,0 +1,121 @@
+/* master_reload.c: generations. HUP reads the script again; if it loads,
+ * one child of the new generation (the canary) starts in place of one old
+ * child; once it is READY its settings and generation become the pool's
+ * and every older child is replaced, each stopping once its replacement
+ * is up. A canary that fails abandons the reload; a newer HUP drops it. */
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "master_int.h"
+
+/* Did the reload change what is bound? */
+static int listeners_differ(const struct settings *a, const struct settings *b)
+{
+    if (a->port != b->port || strcmp(a->address, b->address) != 0 ||
+        a->listen.n != b->listen.n)
+        return 1;
+    for (int i = 0; i < a->listen.n; i++)
+        if (strcmp(a->listen.items[i], b->listen.items[i]) != 0) return 1;
+    return 0;
+}
+
+/* Keep a's listener settings in b. */
+static void keep_listeners(const struct settings *a, struct settings *b)
+{
+    settings_copy_one(b, a, settings_find("Port"));
+    settings_copy_one(b, a, settings_find("Address"));
+    settings_copy_one(b, a, settings_find("Listen"));
+}
+
+void master_apply_settings(struct master *m)
+{
+    log_set_level((enum log_level)log_level_from_name(m->s.log_level));
+    if (log_open(m->s.log_file) < 0)
+        log_error("LogFile: cannot open %s: %s", m->s.log_file,
+                  strerror(errno));
+    struct timeval tick = clock_timeval(m->s.master_heart_beat_time);
+    event_add(m->tick_ev, &tick);
+}
+
+void master_commit_reload(struct master *m, struct child_rec *canary)
+{
+    settings_free(&m->s);
+    m->s = m->pending;
+    memset(&m->pending, 0, sizeof(m->pending));
+    m->reload_pending = 0;
+    m->generation = canary->proc.generation;
+    master_apply_settings(m);
+    proc_commit(m->children, m->generation);
+    log_info("reload: generation %ld is up; replacing the older children",
+             m->generation);
+    notify_send(&m->notify, "READY=1");
+}
+
+void master_abandon_reload(struct master *m, const char *why)
+{
+    log_error("reload abandoned: the new generation's first child %s; "
+              "generation %ld keeps serving", why, m->generation);
+    settings_free(&m->pending);
+    m->reload_pending = 0;
+    notify_send(&m->notify, "READY=1");
+}
+
+/* A newer reload supersedes the pending one: stop its canary; the child
+ * it was to replace serves on. */
+static void drop_canary(struct master *m)
+{
+    FOR_EACH_CHILD(m, r) {
+        if (r->proc.state != PROC_CANARY) continue;
+        proc_unlink(m->children, &r->proc);
+        master_stop_child(r, "superseded by a newer reload");
+    }
+    settings_free(&m->pending);
+    m->reload_pending = 0;
+}
+
+/* Tell the service manager a reload has begun. */
+static void notify_reloading(struct master *m)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    notify_send(&m->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                (unsigned long long)now.tv_sec * 1000000ULL +
+                    (unsigned long long)now.tv_nsec / 1000ULL);
+}
+
+void master_reload(struct master *m)
+{
+    struct settings fresh;
+    char err[2048];
+    notify_reloading(m);
+    if (config_load(m->script, m->cli, &fresh, err, sizeof(err)) != 0) {
+        log_error("reload failed, the running children keep serving: %s",
+                  err);
+        notify_send(&m->notify, "READY=1");
+        return;
+    }
+    if (listeners_differ(&m->s, &fresh)) {
+        log_warn("reload: Port, Address and Listen changes need a restart; "
+                 "the listeners stay as they are");
+        keep_listeners(&m->s, &fresh);
+    }
+    if (m->reload_pending) drop_canary(m);
+    m->pending = fresh;
+    m->reload_pending = 1;
+    struct child_rec *old = master_pick_excess(m);
+    struct child_rec *canary = master_spawn(m, &m->pending, m->generation + 1);
+    if (!canary) {
+        master_abandon_reload(m, "could not be forked");
+        return;
+    }
+    canary->proc.state = PROC_CANARY;
+    if (old) proc_link(&canary->proc, &old->proc, 1);
+    log_info("reload: %s loaded; generation %ld's first child %d is "
+             "starting", m->script, canary->proc.generation,
+             (int)canary->proc.pid);
+}
