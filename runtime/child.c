@@ -2,6 +2,7 @@
  * tells the master what it needs to know over the channel; connection
  * counts go to its scoreboard slot instead of messages. */
 #include "child.h"
+#include "child_int.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -26,76 +27,9 @@
 #include "procmem.h"
 #include "scoreboard.h"
 
-#define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
-#define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
-/* Accept by load: a child holding more than ACCEPT_SLACK connections above
- * its least busy accepting sibling leaves new ones to the others for
- * ACCEPT_YIELD_SECONDS. A sibling stuck in a callback for STUCK_SECONDS
- * does not count, so a hung child never stops the others accepting. */
-#define ACCEPT_SLACK 16
-#define ACCEPT_YIELD_SECONDS 0.001
-#define STUCK_SECONDS 1.0
-
-struct child_listener {
-    struct child *ch;
-    struct event *ev;
-    int port;
-};
-
-struct child {
-    struct event_base *base;
-    const struct settings *s;
-    struct lua_host *host;
-    struct scoreboard_slot *slot;
-    struct scoreboard *scoreboard;
-    int slot_index;
-    struct access_list allow, deny;
-    int channel_fd;
-    struct event *channel_ev, *heartbeat_ev, *accept_retry_ev, *grace_ev;
-    int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */
-    struct event *signal_ev;
-    struct child_listener *listeners;
-    int nlisteners;
-    struct conn_set *conns;
-    unsigned long accepted;
-    int accepting;          /* listeners' events are added */
-    int paused_by_master;   /* PAUSE message or USR1 */
-    int paused_by_script;   /* tine.pause() */
-    int accept_backoff;     /* out of descriptors: retrying on a timer */
-    int yielding;           /* leaving new clients to less busy siblings */
-    unsigned long lifetime_limit;  /* MaxServerLifeTimes, jittered; 0 off */
-    int stopping;           /* draining before exit */
-    int finished;           /* ChildStop has run; the loop is ending */
-    int recycle_asked, shutdown_asked;
-    int exit_code;
-    double last_accept_warning;
-};
-
 long child_connections(struct child *ch)
 {
     return ch->conns ? conn_set_count(ch->conns) : 0;
-}
-
-/* Accept exactly while nothing holds accepting back; MaxSessionPerServer
- * is never exceeded because this runs after every accept. */
-static void update_accepting(struct child *ch)
-{
-    long limit = ch->s->max_session_per_server;
-    int able = !ch->stopping && !ch->paused_by_master &&
-               !ch->paused_by_script && !ch->accept_backoff &&
-               !(limit > 0 && child_connections(ch) >= limit);
-    int want = able && !ch->yielding;
-    /* Siblings compare loads with children able to accept; yielding is
-     * only for a moment, so it does not take a child out of the count. */
-    if (ch->slot) ch->slot->accepting = able;
-    if (want == ch->accepting) return;
-    for (int i = 0; i < ch->nlisteners; i++) {
-        if (want)
-            event_add(ch->listeners[i].ev, NULL);
-        else
-            event_del(ch->listeners[i].ev);
-    }
-    ch->accepting = want;
 }
 
 /* ChildStop (or ChildStart) waited and has ended. */
@@ -108,7 +42,7 @@ static void on_stopped(void *owner, int cb, int failed, const char *err)
 
 /* End the loop once a stopping child has no connection left, after
  * ChildStop (which may wait). */
-static void maybe_finish(struct child *ch)
+void child_maybe_finish(struct child *ch)
 {
     char err[4096];
     if (!ch->stopping || child_connections(ch) > 0 || ch->finished) return;
@@ -146,7 +80,7 @@ static void begin_stop(struct child *ch)
     char err[4096];
     if (ch->stopping) return;
     ch->stopping = 1;
-    update_accepting(ch);
+    child_update_accepting(ch);
     log_debug("child stopping with %ld connection(s) open",
               child_connections(ch));
     struct timeval tv = clock_timeval(ch->s->grace_expire_time);
@@ -154,123 +88,10 @@ static void begin_stop(struct child *ch)
     if (host_call_hook(ch->host, CB_CHILD_STOPPING, on_stopping_done, ch, err,
                        sizeof(err)) == SCHED_FAILED)
         log_error("ChildStopping failed: %s", err);
-    maybe_finish(ch);
+    child_maybe_finish(ch);
 }
 
 int child_is_stopping(struct child *ch) { return ch->stopping; }
-
-/* Out of descriptors or memory: stop accepting for a moment instead of
- * spinning on a listener that stays readable. Warn at most every 10 s. */
-static void accept_pause(struct child *ch, int err)
-{
-    double now = clock_now();
-    if (now - ch->last_accept_warning >= 10) {
-        log_warn("accept() failed: %s; accepting again in %.1f s",
-                 strerror(err), ACCEPT_RETRY_SECONDS);
-        ch->last_accept_warning = now;
-    }
-    ch->accept_backoff = 1;
-    update_accepting(ch);
-    struct timeval tv = {0, (suseconds_t)(ACCEPT_RETRY_SECONDS * 1e6)};
-    evtimer_add(ch->accept_retry_ev, &tv);
-}
-
-/* Too busy beside a sibling: leave new connections to the others for a
- * moment. They stay queued on the shared socket, never refused. */
-static int yield_to_siblings(struct child *ch)
-{
-    if (!ch->scoreboard || child_connections(ch) <= ACCEPT_SLACK) return 0;
-    /* coarse, as the callback times it compares with */
-    long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
-                                       clock_coarse(), STUCK_SECONDS);
-    if (least < 0 || child_connections(ch) <= least + ACCEPT_SLACK) return 0;
-    ch->yielding = 1;
-    update_accepting(ch);
-    struct timeval tv = {0, (suseconds_t)(ACCEPT_YIELD_SECONDS * 1e6)};
-    evtimer_add(ch->accept_retry_ev, &tv);
-    return 1;
-}
-
-static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
-{
-    struct child *ch = arg;
-    (void)fd;
-    (void)what;
-    ch->accept_backoff = 0;
-    ch->yielding = 0;
-    update_accepting(ch);
-}
-
-static void on_accept(evutil_socket_t fd, short what, void *arg)
-{
-    struct child_listener *l = arg;
-    struct child *ch = l->ch;
-    (void)what;
-    for (int i = 0; i < ACCEPT_BATCH && ch->accepting; i++) {
-        if (yield_to_siblings(ch)) return;
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof(ss);
-        memset(&ss, 0, sizeof(ss));
-        int cfd = accept4(fd, (struct sockaddr *)&ss, &len,
-                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                errno == ENOMEM)
-                accept_pause(ch, errno);
-            else if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warn("accept() failed: %s", strerror(errno));
-            return;
-        }
-        if (!access_permits(&ch->allow, &ch->deny, (struct sockaddr *)&ss)) {
-            log_debug("refused a peer by Allow/Deny");
-            close(cfd);
-            continue;
-        }
-        conn_open(ch->conns, cfd, (struct sockaddr *)&ss, l->port);
-    }
-}
-
-static void publish_counts(struct child *ch)
-{
-    if (!ch->slot) return;
-    ch->slot->conns = child_connections(ch);
-    ch->slot->accepted = ch->accepted;
-}
-
-/* A connection opened: count it, recycle at MaxServerLifeTimes. */
-static void conn_opened(struct child *ch)
-{
-    ch->accepted++;
-    if (ch->slot) ch->slot->idle_since = 0;
-    publish_counts(ch);
-    /* At MaxServerLifeTimes, ask for a replacement and keep accepting
-     * until it is ready (the master's STOP): capacity never dips. */
-    if (ch->lifetime_limit > 0 && ch->accepted >= ch->lifetime_limit &&
-        !ch->recycle_asked) {
-        log_info("child reached MaxServerLifeTimes (%lu with RecycleJitter): "
-                 "recycling", ch->lifetime_limit);
-        child_request_recycle(ch);
-    }
-    update_accepting(ch);
-}
-
-/* A connection closed: a stopping child may now be done. */
-static void conn_closed(struct child *ch)
-{
-    if (ch->slot && child_connections(ch) == 0)
-        ch->slot->idle_since = clock_now();
-    publish_counts(ch);
-    update_accepting(ch);
-    maybe_finish(ch);
-}
-
-/* The connection set's news. */
-static void on_conns_changed(void *owner, int opened)
-{
-    if (opened) conn_opened(owner);
-    else conn_closed(owner);
-}
 
 void child_request_shutdown(struct child *ch)
 {
@@ -290,7 +111,7 @@ void child_request_recycle(struct child *ch)
 void child_set_script_paused(struct child *ch, int paused)
 {
     ch->paused_by_script = paused;
-    update_accepting(ch);
+    child_update_accepting(ch);
 }
 
 static void on_channel(evutil_socket_t fd, short what, void *arg)
@@ -313,7 +134,7 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
         if (m.type == MSG_PAUSE) ch->paused_by_master = 1;
         else if (m.type == MSG_RESUME) ch->paused_by_master = 0;
         else if (m.type == MSG_STOP) begin_stop(ch);
-        update_accepting(ch);
+        child_update_accepting(ch);
     }
 }
 
@@ -363,7 +184,7 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
     while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
             ch->paused_by_master = si.ssi_signo == SIGUSR1;
-            update_accepting(ch);
+            child_update_accepting(ch);
         } else {
             log_info("%s: recycling this child", strsignal((int)si.ssi_signo));
             child_request_recycle(ch);
@@ -391,7 +212,7 @@ static void become_ready(struct child *ch)
 {
     if (ch->slot) ch->slot->idle_since = clock_now();
     channel_send_type(ch->channel_fd, MSG_READY);
-    update_accepting(ch);
+    child_update_accepting(ch);
 }
 
 /* ChildStart waited and has ended: ready, or a failed start. */
@@ -431,13 +252,13 @@ static int setup_events(struct child *ch, const struct child_start *st)
         l->ch = ch;
         l->port = st->listeners[i].port;
         l->ev = event_new(ch->base, st->listeners[i].fd, EV_READ | EV_PERSIST,
-                          on_accept, l);
+                          child_on_accept, l);
         if (!l->ev) return -1;
     }
     ch->channel_ev = event_new(ch->base, ch->channel_fd, EV_READ | EV_PERSIST,
                                on_channel, ch);
     ch->heartbeat_ev = event_new(ch->base, -1, EV_PERSIST, on_heartbeat, ch);
-    ch->accept_retry_ev = evtimer_new(ch->base, on_accept_retry, ch);
+    ch->accept_retry_ev = evtimer_new(ch->base, child_on_accept_retry, ch);
     ch->grace_ev = evtimer_new(ch->base, on_grace, ch);
     if (!ch->channel_ev || !ch->heartbeat_ev || !ch->accept_retry_ev ||
         !ch->grace_ev)
@@ -511,7 +332,7 @@ int child_main(const struct child_start *st)
                            st->generation, st->slot_index};
     ch.host = host_open(st->script, &env, err, sizeof(err));
     if (ch.host)
-        ch.conns = conn_set_new(ch.base, ch.host, ch.s, on_conns_changed, &ch);
+        ch.conns = conn_set_new(ch.base, ch.host, ch.s, child_on_conns_changed, &ch);
     if (!ch.host) {
         ch.exit_code = fail_start(&ch, err);
     } else if (!ch.conns || setup_events(&ch, st) < 0) {

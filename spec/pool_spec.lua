@@ -144,6 +144,24 @@ MasterHeartBeatTime = 0.1
     c:close()
   end)
 
+  it("never lets a child accept more than MaxServerLifeTimes, even in a burst", function()
+    local server = T.start{script = "StartServer = 2\nMaxServer = 4\n" ..
+                           "RecycleJitter = 0\nMaxServerLifeTimes = 3\n" .. ECHO,
+                           children = 2}
+    local served = {}
+    for _ = 1, 10 do
+      local c, pid = greeted(server)
+      served[pid] = (served[pid] or 0) + 1
+      c:close()
+    end
+    local total = 0
+    for pid, n in pairs(served) do
+      assert.is_true(n <= 3, ("child %d served %d"):format(pid, n))
+      total = total + n
+    end
+    assert.equal(10, total)
+  end)
+
   it("retries a child whose ChildStart fails with a growing delay", function()
     local dir = T.tmpdir()
     local flag = dir .. "/fail"

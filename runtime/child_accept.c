@@ -1,0 +1,165 @@
+/* child_accept.c: accepting. A child accepts exactly while nothing holds
+ * it back (MaxSessionPerServer, MaxServerLifeTimes, pauses, stopping, out
+ * of descriptors), leaves new clients to less busy siblings, and counts
+ * its connections in its scoreboard slot. */
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "child_int.h"
+#include "clock.h"
+#include "conn.h"
+#include "conn_set.h"
+#include "log.h"
+#include "scoreboard.h"
+
+#define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
+#define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
+/* Accept by load: a child holding more than ACCEPT_SLACK connections above
+ * its least busy accepting sibling leaves new ones to the others for
+ * ACCEPT_YIELD_SECONDS. A sibling stuck in a callback for STUCK_SECONDS
+ * does not count, so a hung child never stops the others accepting. */
+#define ACCEPT_SLACK 16
+#define ACCEPT_YIELD_SECONDS 0.001
+#define STUCK_SECONDS 1.0
+
+/* Accept exactly while nothing holds accepting back; MaxSessionPerServer
+ * is never exceeded because this runs after every accept. */
+void child_update_accepting(struct child *ch)
+{
+    long limit = ch->s->max_session_per_server;
+    int spent = ch->lifetime_limit > 0 && ch->accepted >= ch->lifetime_limit;
+    int able = !ch->stopping && !ch->paused_by_master &&
+               !ch->paused_by_script && !ch->accept_backoff && !spent &&
+               !(limit > 0 && child_connections(ch) >= limit);
+    int want = able && !ch->yielding;
+    /* Siblings compare loads with children able to accept; yielding is
+     * only for a moment, so it does not take a child out of the count. */
+    if (ch->slot) ch->slot->accepting = able;
+    if (want == ch->accepting) return;
+    for (int i = 0; i < ch->nlisteners; i++) {
+        if (want)
+            event_add(ch->listeners[i].ev, NULL);
+        else
+            event_del(ch->listeners[i].ev);
+    }
+    ch->accepting = want;
+}
+
+/* Out of descriptors or memory: stop accepting for a moment instead of
+ * spinning on a listener that stays readable. Warn at most every 10 s. */
+static void accept_pause(struct child *ch, int err)
+{
+    double now = clock_now();
+    if (now - ch->last_accept_warning >= 10) {
+        log_warn("accept() failed: %s; accepting again in %.1f s",
+                 strerror(err), ACCEPT_RETRY_SECONDS);
+        ch->last_accept_warning = now;
+    }
+    ch->accept_backoff = 1;
+    child_update_accepting(ch);
+    struct timeval tv = {0, (suseconds_t)(ACCEPT_RETRY_SECONDS * 1e6)};
+    evtimer_add(ch->accept_retry_ev, &tv);
+}
+
+/* Too busy beside a sibling: leave new connections to the others for a
+ * moment. They stay queued on the shared socket, never refused. */
+static int yield_to_siblings(struct child *ch)
+{
+    if (!ch->scoreboard || child_connections(ch) <= ACCEPT_SLACK) return 0;
+    /* coarse, as the callback times it compares with */
+    long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
+                                       clock_coarse(), STUCK_SECONDS);
+    if (least < 0 || child_connections(ch) <= least + ACCEPT_SLACK) return 0;
+    ch->yielding = 1;
+    child_update_accepting(ch);
+    struct timeval tv = {0, (suseconds_t)(ACCEPT_YIELD_SECONDS * 1e6)};
+    evtimer_add(ch->accept_retry_ev, &tv);
+    return 1;
+}
+
+void child_on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct child *ch = arg;
+    (void)fd;
+    (void)what;
+    ch->accept_backoff = 0;
+    ch->yielding = 0;
+    child_update_accepting(ch);
+}
+
+void child_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    struct child_listener *l = arg;
+    struct child *ch = l->ch;
+    (void)what;
+    for (int i = 0; i < ACCEPT_BATCH && ch->accepting; i++) {
+        if (yield_to_siblings(ch)) return;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        memset(&ss, 0, sizeof(ss));
+        int cfd = accept4(fd, (struct sockaddr *)&ss, &len,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM)
+                accept_pause(ch, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warn("accept() failed: %s", strerror(errno));
+            return;
+        }
+        if (!access_permits(&ch->allow, &ch->deny, (struct sockaddr *)&ss)) {
+            log_debug("refused a peer by Allow/Deny");
+            close(cfd);
+            continue;
+        }
+        conn_open(ch->conns, cfd, (struct sockaddr *)&ss, l->port);
+    }
+}
+
+static void publish_counts(struct child *ch)
+{
+    if (!ch->slot) return;
+    ch->slot->conns = child_connections(ch);
+    ch->slot->accepted = ch->accepted;
+}
+
+/* A connection opened: count it, recycle at MaxServerLifeTimes. */
+static void conn_opened(struct child *ch)
+{
+    ch->accepted++;
+    if (ch->slot) ch->slot->idle_since = 0;
+    publish_counts(ch);
+    /* At MaxServerLifeTimes, stop accepting at once (exact, like
+     * MaxSessionPerServer) and ask for a replacement: new clients wait in
+     * the listen queue for a sibling or the replacement, never refused. */
+    if (ch->lifetime_limit > 0 && ch->accepted >= ch->lifetime_limit &&
+        !ch->recycle_asked) {
+        log_info("child reached MaxServerLifeTimes (%lu with RecycleJitter): "
+                 "accepting no more, recycling", ch->lifetime_limit);
+        child_request_recycle(ch);
+    }
+    child_update_accepting(ch);
+}
+
+/* A connection closed: a stopping child may now be done. */
+static void conn_closed(struct child *ch)
+{
+    if (ch->slot && child_connections(ch) == 0)
+        ch->slot->idle_since = clock_now();
+    publish_counts(ch);
+    child_update_accepting(ch);
+    child_maybe_finish(ch);
+}
+
+/* The connection set's news. */
+void child_on_conns_changed(void *owner, int opened)
+{
+    if (opened) conn_opened(owner);
+    else conn_closed(owner);
+}
+

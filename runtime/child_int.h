@@ -1,0 +1,65 @@
+/* child_int.h: what the child's files share (child.c its life: start,
+ * channel, heartbeat, signals, stop; child_accept.c accepting and the
+ * connection counts). Nothing outside the child includes it. */
+#ifndef TINE_CHILD_INT_H
+#define TINE_CHILD_INT_H
+
+#include "access.h"
+#include "child.h"
+
+struct conn_set;
+struct event;
+struct event_base;
+struct lua_host;
+struct scoreboard;
+struct scoreboard_slot;
+
+struct child_listener {
+    struct child *ch;
+    struct event *ev;
+    int port;
+};
+
+struct child {
+    struct event_base *base;
+    const struct settings *s;
+    struct lua_host *host;
+    struct scoreboard_slot *slot;
+    struct scoreboard *scoreboard;
+    int slot_index;
+    struct access_list allow, deny;
+    int channel_fd;
+    struct event *channel_ev, *heartbeat_ev, *accept_retry_ev, *grace_ev;
+    int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */
+    struct event *signal_ev;
+    struct child_listener *listeners;
+    int nlisteners;
+    struct conn_set *conns;
+    unsigned long accepted;
+    int accepting;          /* listeners' events are added */
+    int paused_by_master;   /* PAUSE message or USR1 */
+    int paused_by_script;   /* tine.pause() */
+    int accept_backoff;     /* out of descriptors: retrying on a timer */
+    int yielding;           /* leaving new clients to less busy siblings */
+    unsigned long lifetime_limit;  /* MaxServerLifeTimes, jittered; 0 off */
+    int stopping;           /* draining before exit */
+    int finished;           /* ChildStop has run; the loop is ending */
+    int recycle_asked, shutdown_asked;
+    int exit_code;
+    double last_accept_warning;
+};
+
+/* Accept exactly while nothing holds accepting back. */
+void child_update_accepting(struct child *ch);
+
+/* End the loop once a stopping child has no connection left. */
+void child_maybe_finish(struct child *ch);
+
+/* Events of child_accept.c, set up by child.c. */
+void child_on_accept(int fd, short what, void *arg);
+void child_on_accept_retry(int fd, short what, void *arg);
+
+/* The connection set's news (conn_set_changed_fn). */
+void child_on_conns_changed(void *owner, int opened);
+
+#endif
