@@ -55,4 +55,12 @@ int channel_send_type(int fd, enum channel_type type);
  * or the socket failed, -2 a malformed datagram arrived. */
 int channel_recv(int fd, struct channel_msg *out);
 
+/* Exit statuses a child uses, so the master can tell why it ended: part
+ * of what the two sides share, like the messages. */
+enum child_exit {
+    CHILD_EXIT_OK = 0,
+    CHILD_EXIT_START_FAILED = 3,   /* script load or ChildStart failed */
+    CHILD_EXIT_ORPHANED = 4        /* the master went away */
+};
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "channel.h"
 #include "listen.h"
 #include "settings.h"
 
@@ -13,13 +14,6 @@ struct conn;
 struct event_base;
 struct lua_host;
 struct scoreboard;
-
-/* Exit statuses a child uses, so the master can tell why it ended. */
-enum child_exit {
-    CHILD_EXIT_OK = 0,
-    CHILD_EXIT_START_FAILED = 3,   /* script load or ChildStart failed */
-    CHILD_EXIT_ORPHANED = 4        /* the master went away */
-};
 
 /* What the master hands a new child. */
 struct child_start {

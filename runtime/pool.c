@@ -3,7 +3,7 @@
 
 #include <sys/wait.h>
 
-#include "child.h"
+#include "channel.h"
 
 static long max_l(long a, long b) { return a > b ? a : b; }
 static long min_l(long a, long b) { return a < b ? a : b; }
