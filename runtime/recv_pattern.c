@@ -80,7 +80,8 @@ int recv_pattern_cut(struct recv_pattern *p, const char *buf, size_t len,
     switch (p->kind) {
     case RECV_LINE:
         if (p->scanned > len) p->scanned = 0;
-        nl = memchr(buf + p->scanned, '\n', len - p->scanned);
+        nl = len > p->scanned ? memchr(buf + p->scanned, '\n', len - p->scanned)
+                              : NULL;  /* an empty buffer may be NULL */
         if (!nl) {
             p->scanned = len;
             return 0;
