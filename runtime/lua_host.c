@@ -104,6 +104,24 @@ static void guard_memory(struct lua_host *h, long mib)
 
 int host_memory_exceeded(const struct lua_host *h) { return h->mem.refused; }
 
+/* Put the script's own directory first on package.path, so `require
+ * "app.util"` finds DIR/app/util.lua whatever the working directory;
+ * LUA_PATH and LUA_CPATH (read by luaL_openlibs) and LuaJIT's defaults
+ * follow. */
+static void add_script_dir(lua_State *L, const char *script)
+{
+    const char *slash = strrchr(script, '/');
+    size_t len = !slash || slash == script ? 1 : (size_t)(slash - script);
+    lua_getglobal(L, "package");
+    lua_pushlstring(L, slash ? script : ".", len);
+    const char *dir = lua_tostring(L, -1);
+    lua_getfield(L, -2, "path");
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;%s", dir, dir,
+                    lua_tostring(L, -1));
+    lua_setfield(L, -4, "path");
+    lua_pop(L, 3);  /* path, dir, package */
+}
+
 void host_strip_traceback(char *err)
 {
     char *tb = strstr(err, "\nstack traceback:");
@@ -125,6 +143,7 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
     }
     guard_memory(h, env->settings->max_lua_memory);
     luaL_openlibs(h->L);
+    add_script_dir(h->L, script);
     lua_pushcfunction(h->L, traceback);  /* stays at TRACEBACK_INDEX */
     sched_init(&h->sched, h->L, env->slot);
     if (h->mem.limit) h->sched.guard = &h->mem.enforce;

@@ -98,7 +98,8 @@ static void describe_hang(struct master *m, struct child_rec *r, double now,
 {
     struct scoreboard_slot *slot = master_slot(m, r);
     if (!slot || slot->callback == CB_NONE)
-        snprintf(buf, len, "not in a script callback");
+        snprintf(buf, len, "not running a script callback (%d waiting)",
+                 slot ? (int)slot->waiting : 0);
     else
         snprintf(buf, len, "in %s since %.2f s",
                  callback_name(slot->callback), now - slot->callback_since);

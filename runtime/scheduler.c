@@ -176,6 +176,7 @@ static enum sched_result run(struct sched *s, struct sched_task *t,
         lua_touserdata(t->co, 1) == &wait_marker) {
         lua_settop(t->co, 0);
         s->waiting++;
+        if (slot) slot->waiting = (int32_t)s->waiting;
         return SCHED_WAITING;
     }
     if (status == LUA_YIELD)
@@ -220,6 +221,7 @@ void sched_resume(struct sched *s, struct sched_task *t, int nresults)
     void *owner = t->owner;
     int cb = t->cb;
     s->waiting--;
+    if (s->slot) s->slot->waiting = (int32_t)s->waiting;
     enum sched_result r = run(s, t, nresults, err, sizeof(err));
     if (r != SCHED_WAITING) done(owner, cb, r == SCHED_FAILED, err);
 }

@@ -10,7 +10,9 @@
 
 struct scoreboard_slot {
     volatile int32_t pid;              /* 0: free */
-    volatile int32_t callback;         /* enum host_callback; 0: none */
+    volatile int32_t callback;         /* enum callback_id running now;
+                                        * 0: none */
+    volatile int32_t waiting;          /* callbacks suspended, waiting */
     volatile int32_t accepting;        /* its listeners are armed */
     volatile double callback_since;    /* monotonic seconds */
     volatile double idle_since;        /* no connection since; 0 if busy */

@@ -11,9 +11,11 @@
 #include <cmocka.h>
 
 #include "scheduler.h"
+#include "scoreboard.h"
 #include "test_util.h"
 
 static struct sched sched;
+static struct scoreboard_slot slot;
 static struct sched_task *waiter;   /* the task that called wait() */
 static int done_calls, done_failed;
 static char done_err[4096];
@@ -39,7 +41,7 @@ static int setup(void **state)
 {
     lua_State *L = luaL_newstate();
     luaL_openlibs(L);
-    sched_init(&sched, L, NULL);
+    sched_init(&sched, L, &slot);
     lua_register(L, "wait", lua_wait_fn);
     if (luaL_dostring(L,
             "function quick(a) result = a end\n"
@@ -105,12 +107,15 @@ static void test_wait_and_resume(void **state)
     done_calls = 0;
     assert_int_equal(call(L, "slow", "a", err), SCHED_WAITING);
     assert_int_equal(sched.waiting, 1);
+    assert_int_equal(slot.waiting, 1);     /* the master sees it waiting */
+    assert_int_equal(slot.callback, 0);    /* and running nothing */
     assert_int_equal(call(L, "quick", "other", err), SCHED_DONE);
     lua_pushstring(sched_thread(waiter), "b");
     sched_resume(&sched, waiter, 1);
     assert_int_equal(done_calls, 1);
     assert_int_equal(done_failed, 0);
     assert_int_equal(sched.waiting, 0);
+    assert_int_equal(slot.waiting, 0);
     assert_string_equal(global(L, "result"), "ab");
 }
 
