@@ -301,7 +301,7 @@ static void teardown(struct child *ch)
 int child_main(const struct child_start *st)
 {
     struct child ch;
-    char err[4096];
+    char err[4096] = "";
     memset(&ch, 0, sizeof(ch));
     ch.s = st->settings;
     ch.scoreboard = st->scoreboard;
@@ -316,21 +316,29 @@ int child_main(const struct child_start *st)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
     struct privs privs;
+    size_t script_len;
+    char *script_text = host_read_script(st->script, &script_len, err,
+                                         sizeof(err));
+    if (!script_text) return fail_start(&ch, err);
     if (privs_resolve(ch.s->user, ch.s->group, &privs, err, sizeof(err)) < 0 ||
-        privs_drop(&privs, err, sizeof(err)) < 0)
+        privs_drop(&privs, err, sizeof(err)) < 0) {
+        free(script_text);
         return fail_start(&ch, err);
+    }
     if (access_build("Allow", &ch.s->allow, &ch.allow, err, sizeof(err)) < 0 ||
-        access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0)
-        return fail_start(&ch, err);
-    ch.base = event_base_new();
-    if (!ch.base) {
-        snprintf(err, sizeof(err), "event_base_new() failed: %s",
-                 strerror(errno));
+        access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0 ||
+        !(ch.base = event_base_new())) {
+        if (!ch.base && !err[0])
+            snprintf(err, sizeof(err), "event_base_new() failed: %s",
+                     strerror(errno));
+        free(script_text);
         return fail_start(&ch, err);
     }
     struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
-                           st->generation, st->slot_index};
+                           st->generation, st->slot_index, script_text,
+                           script_len};
     ch.host = host_open(st->script, &env, err, sizeof(err));
+    free(script_text);
     if (ch.host)
         ch.conns = conn_set_new(ch.base, ch.host, ch.s, child_on_conns_changed, &ch);
     if (!ch.host) {

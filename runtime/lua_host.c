@@ -3,6 +3,7 @@
  * with it and none allocates a new closure. */
 #include "lua_host.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -122,6 +123,37 @@ static void add_script_dir(lua_State *L, const char *script)
     lua_pop(L, 3);  /* path, dir, package */
 }
 
+char *host_read_script(const char *path, size_t *len, char *err,
+                       size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t cap = 0;
+    *len = 0;
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (*len == cap) {
+            char *bigger = realloc(text, cap = cap ? cap * 2 : 65536);
+            if (!bigger) break;
+            text = bigger;
+        }
+        size_t n = fread(text + *len, 1, cap - *len, f);
+        *len += n;
+        if (n == 0) break;
+    }
+    int failed = ferror(f) || *len == cap;
+    fclose(f);
+    if (failed) {
+        snprintf(err, errlen, "cannot read %s", path);
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 void host_strip_traceback(char *err)
 {
     char *tb = strstr(err, "\nstack traceback:");
@@ -157,7 +189,12 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
     }
     seed_random(h->L);
     if (api_open(h, err, errlen) < 0) goto fail;
-    if (luaL_loadfile(h->L, script) != 0) {
+    int loaded = env->script_text
+        ? luaL_loadbuffer(h->L, env->script_text, env->script_len,
+                          lua_pushfstring(h->L, "@%s", script))
+        : luaL_loadfile(h->L, script);
+    if (env->script_text) lua_remove(h->L, -2);  /* the chunk name */
+    if (loaded != 0) {
         snprintf(err, errlen, "%s", lua_tostring(h->L, -1));
         goto fail;
     }

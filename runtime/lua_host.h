@@ -27,7 +27,16 @@ struct host_env {
     pid_t master_pid;
     long generation;
     int worker_id;       /* the child's scoreboard slot (ngx.worker.id) */
+    const char *script_text;  /* the script read beforehand, or NULL: read
+                               * the file now */
+    size_t script_len;
 };
+
+/* Read the script file whole (a child does so before it drops
+ * privileges, so the file may be readable by root alone). The text
+ * (malloc'd, *len bytes), or NULL and err "cannot open PATH: why". */
+char *host_read_script(const char *path, size_t *len, char *err,
+                       size_t errlen);
 
 struct lua_host {
     struct lua_State *L;

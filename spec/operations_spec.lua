@@ -27,6 +27,17 @@ describe("User", function()
     assert.equal(0, uid_of(server.pid))
   end)
 
+  it("serves a script in a directory only root can read (read before the drop)", function()
+    local nobody = tonumber(T.sh("id -u nobody"))
+    -- T.start's directory is root's alone (0700) unless readable is set
+    local server = T.start{script = 'StartServer = 1\nUser = "nobody"\n' .. GREET,
+                           children = 1, own_copy = true}
+    assert.truthy(T.sh("stat -c %a " .. server.dir):find("^700"))
+    local c = server:connect()
+    assert.equal("hi", c:receive("*l"))
+    assert.equal(nobody, uid_of(server:children()[1]))
+  end)
+
   it("that does not exist is refused, naming the setting", function()
     local server = T.start{script = 'User = "no-such-user-here"\n' .. GREET,
                            wait = false}
