@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "callback.h"
+#include "clock.h"
 #include "conn_set.h"
 #include "framing.h"
 #include "log.h"
@@ -277,6 +278,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
     evbuffer_freeze(in, 0);
     if (n > 0) {
+        c->last_input = clock_coarse();
         on_read(c->bev, c);
     } else if (n == 0) {
         on_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, c);
@@ -336,6 +338,7 @@ struct conn *conn_open(struct conn_set *set, int fd,
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     c->set = set;
+    c->last_input = clock_coarse();
     c->local_port = local_port;
     describe_peer(c, peer);
     c->bev = bufferevent_socket_new(set->base, fd, BEV_OPT_CLOSE_ON_FREE);

@@ -28,6 +28,7 @@ struct conn {
     int flushed_due;          /* queued for ClientFlushed */
     struct conn *next_flushed;
     int tasks;                /* its callbacks waiting now */
+    double last_input;        /* coarse time input last came (IdleTimeout) */
     int finish_pending;       /* ended, once those callbacks have */
     struct conn *next_dirty;
     const char *reason;       /* for ClientDisconnected */

@@ -4,8 +4,10 @@
 #include <event2/event.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "lua_host.h"
+#include "settings.h"
 
 /* Once per loop iteration in which callbacks wrote: flush every
  * connection written to. A flush may finish a connection, whose
@@ -42,6 +44,32 @@ static void on_flushed(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* IdleTimeout's sweep: close every connection that has sent nothing for
+ * that long (and has no callback waiting), once its output is sent. */
+static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_set *set = arg;
+    double now = clock_coarse(), limit = set->s->idle_timeout;
+    (void)fd;
+    (void)what;
+    for (struct conn *c = set->list; c; c = c->next)
+        if (!c->closing && c->tasks == 0 && now - c->last_input >= limit)
+            conn_close(c, "idle");
+}
+
+/* Sweep a few times per IdleTimeout, so a connection goes within a
+ * quarter of it (at most a second) after its time. */
+static int start_idle_sweep(struct conn_set *set)
+{
+    double every = set->s->idle_timeout / 4;
+    if (set->s->idle_timeout <= 0) return 0;
+    if (every > 1) every = 1;
+    if (every < 0.01) every = 0.01;
+    set->idle_ev = event_new(set->base, -1, EV_PERSIST, on_idle_sweep, set);
+    struct timeval tv = clock_timeval(every);
+    return set->idle_ev && event_add(set->idle_ev, &tv) == 0 ? 0 : -1;
+}
+
 struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
                               const struct settings *s,
                               conn_set_changed_fn changed, void *owner)
@@ -56,7 +84,7 @@ struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
     set->has_flushed = host_has_function(host, "ClientFlushed");
     set->flush_ev = event_new(base, -1, 0, on_flush, set);
     set->flushed_ev = evtimer_new(base, on_flushed, set);
-    if (!set->flush_ev || !set->flushed_ev) {
+    if (!set->flush_ev || !set->flushed_ev || start_idle_sweep(set) < 0) {
         conn_set_free(set);
         return NULL;
     }
@@ -68,6 +96,7 @@ void conn_set_free(struct conn_set *set)
     if (!set) return;
     if (set->flush_ev) event_free(set->flush_ev);
     if (set->flushed_ev) event_free(set->flushed_ev);
+    if (set->idle_ev) event_free(set->idle_ev);
     free(set);
 }
 

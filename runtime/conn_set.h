@@ -27,6 +27,7 @@ struct conn_set {
     struct conn *dirty;       /* written to since the last flush */
     struct conn *flushed;     /* all sent since: ClientFlushed is due */
     struct event *flush_ev, *flushed_ev;
+    struct event *idle_ev;    /* IdleTimeout's sweep, if it is set */
     int has_flushed;          /* the script defines ClientFlushed */
 };
 

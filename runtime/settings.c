@@ -63,6 +63,8 @@ const struct setting_def settings_table[] = {
     {"Resolver", SETTING_LIST, OFF(resolver), "none", 0, 0, 0, NULL},
     {"MaxLuaMemory", SETTING_INT, OFF(max_lua_memory), "0", 0, 1 << 20, 0,
      NULL},
+    {"IdleTimeout", SETTING_NUM, OFF(idle_timeout), "0", 0, UNLIMITED, 0,
+     NULL},
 };
 
 const int settings_count =

@@ -57,6 +57,7 @@ struct settings {
     int daemonize;
     struct string_list resolver;  /* nameservers; none: /etc/resolv.conf */
     long max_lua_memory;          /* MiB of Lua heap per child; 0: off */
+    double idle_timeout;          /* close a silent connection; 0: never */
     enum setting_source source[32];  /* indexed like settings_table */
 };
 

@@ -172,6 +172,28 @@ end
     assert.truthy(ask(d, "again"):find("^pid %d+$"))
   end)
 
+  it("closes connections idle for IdleTimeout, so idle ones cannot lock out new clients", function()
+    local server = T.start{script = [[
+StartServer = 1
+MaxServer = 1
+MaxSessionPerServer = 3
+IdleTimeout = 0.3
+function ClientInput(c, line) c:write("echo ", line, "\n") end
+function ClientDisconnected(c, reason) tine.log("info", "gone " .. reason) end
+]], children = 1}
+    local idle = {}
+    for i = 1, 3 do idle[i] = server:connect() end
+    local busy = server:connect()  -- queued: the child is at its limit
+    busy:settimeout(5)
+    assert(busy:send("late\n"))
+    assert.equal("echo late", busy:receive("*l"))
+    for i = 1, 3 do
+      local _, err = idle[i]:receive("*l")
+      assert.equal("closed", err)
+    end
+    assert.truthy(server:log_text():find("gone idle", 1, true))
+  end)
+
   it("lets no rawset into tine.settings", function()
     local server = T.start{script = [[
 StartServer = 1

@@ -70,12 +70,12 @@ static int teardown(void **state)
 /* ---- defaults ---------------------------------------------------------- */
 
 /* The table has the 27 settings of the contract, the 2 of recycling
- * (MaxServerMemory, RecycleJitter), Resolver and MaxLuaMemory; a new one needs its
+ * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory and IdleTimeout; a new one needs its
  * default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 31);
+    assert_int_equal(settings_count, 32);
 }
 
 /* Every setting's default after settings_init and settings_finish. */
@@ -114,6 +114,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->daemonize, 0);
     assert_int_equal(s->resolver.n, 0);
     assert_int_equal(s->max_lua_memory, 0);
+    assert_true(s->idle_timeout == 0);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
@@ -748,7 +749,8 @@ static void test_flag_names(void **state)
         "max-server-life-times", "max-server-memory", "recycle-jitter",
         "filter", "max-line-length", "log-level",
         "log-file", "pid-file", "user", "group", "allow", "deny",
-        "max-output-buffer", "daemonize", "resolver", "max-lua-memory"};
+        "max-output-buffer", "daemonize", "resolver", "max-lua-memory",
+        "idle-timeout"};
     char buf[64];
     (void)state;
     assert_int_equal(settings_count, (int)(sizeof(flags) / sizeof(flags[0])));
