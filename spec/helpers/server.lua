@@ -57,8 +57,11 @@ function M.wait_until(fn, timeout)
   return nil
 end
 
+-- Is pid running? A zombie (exited, not yet reaped: orphans wait for
+-- init, which may be slow in a container) is not.
 function M.alive(pid)
-  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == 0
+  local stat = M.read_file("/proc/" .. pid .. "/stat")
+  return stat ~= nil and not stat:match("^%d+ %(.-%) Z")
 end
 
 function M.signal(pid, sig)
