@@ -104,10 +104,15 @@ end
       probe:send("count\n")
       return tonumber(probe:receive("*l"))
     end
-    socket.sleep(0.5)
-    local stalled = count()
+    -- wait (bounded) until the count stops changing for 0.2 s
+    local stalled, since, last = nil, socket.gettime(), count()
+    assert.truthy(T.wait_until(function()
+      local now = count()
+      if now ~= last then last, since = now, socket.gettime() end
+      if socket.gettime() - since >= 0.2 then stalled = now end
+      return stalled
+    end, 5), "the count never settled")
     assert.truthy(stalled < 50, "lines taken while the client read nothing: " .. stalled)
-    socket.sleep(0.2)
     assert.equal(stalled, count())
     -- read everything: input is taken again as the queue drains
     slow:settimeout(10)

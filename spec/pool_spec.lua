@@ -111,7 +111,7 @@ MasterHeartBeatTime = 0.1
     assert.truthy(T.wait_until(function()
       return select(2, server:log_text():gsub("child %d+ ready", "")) == 4 end, 10))
     local per_child, held = {}, {}
-    for _ = 1, 120 do
+    for _ = 1, 200 do
       local c, pid = greeted(server)
       held[#held + 1] = c
       per_child[pid] = (per_child[pid] or 0) + 1
@@ -121,10 +121,12 @@ MasterHeartBeatTime = 0.1
       n = n + 1
       most, least = math.max(most, k), math.min(least, k)
     end
-    -- accept by load keeps every child within 16 (plus a batch) of the
-    -- least busy; without it one child took most of the connections
+    -- accept by load keeps every child within 16 (and one batch) of the
+    -- least busy: with 200 connections over 4 children the busiest holds
+    -- at most 1.5 times the least busy (the spread target); without it
+    -- one child took most of the connections
     assert.equal(4, n)
-    assert.truthy(most - least <= 40, ("busiest %d, least busy %d"):format(most, least))
+    assert.truthy(most <= 1.5 * least, ("busiest %d, least busy %d"):format(most, least))
     for _, c in ipairs(held) do c:close() end
   end)
 
