@@ -128,14 +128,27 @@ end
 end)
 
 describe("Daemonize", function()
+  local dir, pid
+  -- whatever happens, nothing is left behind: the daemon is killed and its
+  -- folder removed
+  after_each(function()
+    pid = pid or tonumber(dir and T.read_file(dir .. "/pid") or "")
+    if pid and T.alive(pid) then
+      for _, k in ipairs(T.children_of(pid)) do T.signal(k, "KILL") end
+      T.signal(pid, "KILL")
+    end
+    if dir then os.execute("rm -rf " .. dir) end
+    dir, pid = nil, nil
+  end)
+
   it("detaches: the command returns, the master serves and stops on TERM", function()
-    local dir = T.tmpdir()
+    dir = T.tmpdir()
     local port = T.free_port()
     T.write_file(dir .. "/s.lua", ("Port = %d\nStartServer = 1\n"):format(port) .. GREET)
     local rc = os.execute(("%s %s/s.lua --daemonize --pid-file %s/pid --log-file %s/log")
                           :format(T.bin, dir, dir, dir))
     assert.equal(0, rc)
-    local pid = T.wait_until(function() return tonumber(T.read_file(dir .. "/pid") or "") end, 5)
+    pid = T.wait_until(function() return tonumber(T.read_file(dir .. "/pid") or "") end, 5)
     assert.is_not_nil(pid)
     local c = T.connect(port)
     assert.equal("hi", c:receive("*l"))
