@@ -88,13 +88,9 @@ void sock_attach(struct sock *s, int fd)
 
 int sock_detach(struct sock *s)
 {
-    char byte;
     if (s->fd < 0 || s->op != SOCK_OP_NONE || bytebuf_len(&s->in) > 0 ||
         s->eof)
         return -1;
-    /* Bytes (or the peer's EOF) the kernel holds make it no better. */
-    ssize_t n = recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return -1;
     int fd = s->fd;
     s->fd = -1;
     sock_close(s);

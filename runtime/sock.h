@@ -89,8 +89,8 @@ enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
 
 /* Take an open idle socket's descriptor away (for a keep-alive pool):
  * the socket is closed without closing the descriptor. -1 if unread
- * bytes are buffered here or in the kernel, the peer has closed, or it is
- * not open and idle. */
+ * bytes are buffered, the peer has closed, or it is not open and idle.
+ * (What the kernel still holds is checked when the pool hands it out.) */
 int sock_detach(struct sock *s);
 
 /* Make fd (connected, from a keep-alive pool) this closed socket's. */

@@ -1,9 +1,14 @@
 /* sock_pool.c: keep-alive pools as short lists; a child talks to a
- * handful of backends, so a linear search by name is enough. */
+ * handful of backends, so a linear search by name is enough. An idle
+ * connection has a timer but no place in epoll: whether its peer closed
+ * it or sent something is checked when it is taken (one peek), which
+ * costs less than registering and unregistering it for every request. */
 #include "sock_pool.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,7 +17,7 @@
 struct idle_conn {
     int fd;
     unsigned reused;
-    struct event *ev;          /* readable (closed or data) or timed out */
+    struct event *ev;          /* its idle time is up */
     struct named_pool *pool;
     struct idle_conn *prev, *next;   /* newest first */
 };
@@ -86,8 +91,7 @@ static struct named_pool *find_pool(struct sock_pool *p, const char *name,
     return np;
 }
 
-/* An idle connection became readable (its peer closed it or sent what
- * nobody asked for) or outlived its idle time: either way it goes. */
+/* An idle connection outlived its idle time. */
 static void on_idle_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -100,7 +104,7 @@ int sock_pool_put(struct sock_pool *p, const char *name, int fd, double idle,
 {
     struct named_pool *np = find_pool(p, name, 1);
     struct idle_conn *c = np ? calloc(1, sizeof(*c)) : NULL;
-    if (c) c->ev = event_new(p->base, fd, EV_READ, on_idle_event, c);
+    if (c) c->ev = evtimer_new(p->base, on_idle_event, c);
     if (!c || !c->ev) {
         free(c);
         close(fd);
@@ -120,15 +124,26 @@ int sock_pool_put(struct sock_pool *p, const char *name, int fd, double idle,
     return 0;
 }
 
+/* Is idle descriptor fd still good: open, nothing unread, its peer not
+ * gone? */
+static int still_good(int fd)
+{
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 int sock_pool_get(struct sock_pool *p, const char *name, unsigned *reused)
 {
     struct named_pool *np = find_pool(p, name, 0);
-    if (!np || !np->newest) return -1;
-    struct idle_conn *c = np->newest;
-    int fd = c->fd;
-    *reused = c->reused + 1;
-    drop_conn(c, 0);
-    return fd;
+    while (np && np->newest) {
+        struct idle_conn *c = np->newest;
+        int fd = c->fd, good = still_good(fd);
+        *reused = c->reused + 1;
+        drop_conn(c, !good);
+        if (good) return fd;
+    }
+    return -1;
 }
 
 int sock_pool_count(struct sock_pool *p, const char *name)

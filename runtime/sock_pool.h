@@ -1,7 +1,8 @@
 /* sock_pool.h: a child's keep-alive pools for outgoing connections
  * (OpenResty's setkeepalive): idle connected descriptors by pool name
- * ("host:port" or the script's own), each closed after its idle time, or
- * at once if the peer closes it or sends anything while it idles. */
+ * ("host:port" or the script's own), each closed after its idle time; one
+ * whose peer closed it or sent anything while it idled is closed when it
+ * would have been taken. */
 #ifndef TINE_SOCK_POOL_H
 #define TINE_SOCK_POOL_H
 
@@ -21,8 +22,9 @@ void sock_pool_free(struct sock_pool *p);
 int sock_pool_put(struct sock_pool *p, const char *name, int fd, double idle,
                   int size, unsigned reused);
 
-/* An idle descriptor of pool `name` (the most recently put), or -1;
- * *reused gets its count, plus one. */
+/* An idle descriptor of pool `name` (the most recently put that is still
+ * good: nothing unread, its peer still there), or -1; *reused gets its
+ * count, plus one. */
 int sock_pool_get(struct sock_pool *p, const char *name, unsigned *reused);
 
 /* Idle descriptors in pool `name`. */

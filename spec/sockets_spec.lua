@@ -95,9 +95,19 @@ function scenarios.keepalive()
 end
 function scenarios.unread()
   local s = redis()
+  s:send("PING\r\nPING\r\n")
+  tine.sleep(0.05)            -- both replies come in one read
+  local first = s:receive()   -- the second stays in the socket's buffer
+  return first, s:setkeepalive()
+end
+function scenarios.unread_kernel()
+  local s = redis()
   s:send("PING\r\n")
-  tine.sleep(0.05)
-  return s:setkeepalive()
+  tine.sleep(0.05)            -- the reply waits in the kernel, unread
+  local kept = s:setkeepalive()
+  local again = redis()       -- the pool peeks, drops it, connects anew
+  again:send("PING\r\n")
+  return kept, again:getreusedtimes(), again:receive()
 end
 function scenarios.resty()
   ngx = require "tine.ngx"
@@ -184,7 +194,8 @@ describe("tine.tcp()", function()
 
   it("reuses kept-alive connections, and refuses one with unread data", function()
     assert.equal("0 1 1 +PONG nil closed", run("keepalive"))
-    assert.equal("nil unread data in buffer", run("unread"))
+    assert.equal("+PONG nil unread data in buffer", run("unread"))
+    assert.equal("1 0 +PONG", run("unread_kernel"))
   end)
 
   it("runs lua-resty-redis and lua-resty-lrucache unchanged through tine.ngx", function()

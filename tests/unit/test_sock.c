@@ -184,7 +184,7 @@ static void test_refused(void **state)
 }
 
 /* An idle socket's descriptor moves to a pool and back; one with unread
- * bytes does not. */
+ * bytes in its own buffer does not. */
 static void test_detach_attach(void **state)
 {
     struct fixture *f = *state;
