@@ -10,6 +10,7 @@
 
 #define OFF(field) offsetof(struct settings, field)
 #define UNLIMITED 1e9
+#define HEARTBEAT_MIN 0.01  /* seconds: faster would only burn the CPU */
 
 static const char *const filter_choices[] = {"line", "stream", NULL};
 static const char *const level_choices[] = {"error", "warn", "info", "debug",
@@ -27,10 +28,10 @@ const struct setting_def settings_table[] = {
      100000, 0, NULL},
     {"MaxSpareServer", SETTING_INT, OFF(max_spare_server),
      "MaxServer - MinServer", 0, 100000, 0, NULL},
-    {"MasterHeartBeatTime", SETTING_NUM, OFF(master_heart_beat_time), "10", 0,
-     86400, 1, NULL},
+    {"MasterHeartBeatTime", SETTING_NUM, OFF(master_heart_beat_time), "10",
+     HEARTBEAT_MIN, 86400, 0, NULL},
     {"ServerHeartBeatTime", SETTING_NUM, OFF(server_heart_beat_time),
-     "MasterHeartBeatTime / 2", 0, 86400, 1, NULL},
+     "MasterHeartBeatTime / 2", HEARTBEAT_MIN, 86400, 0, NULL},
     {"MaxSessionPerServer", SETTING_INT, OFF(max_session_per_server), "0", 0,
      UNLIMITED, 0, NULL},
     {"MaxServerExpireTime", SETTING_NUM, OFF(max_server_expire_time),
@@ -219,8 +220,13 @@ int settings_set_number(struct settings *s, const struct setting_def *def,
                  type_name(def->type));
         return -1;
     }
-    if (!isfinite(value) ||
-        (def->type == SETTING_INT && value != floor(value))) {
+    if (!isfinite(value)) {  /* %g would print "-nan" */
+        snprintf(err, errlen, "%s: expected %s, got %s", def->name,
+                 type_name(def->type),
+                 isnan(value) ? "NaN" : "an infinite number");
+        return -1;
+    }
+    if (def->type == SETTING_INT && value != floor(value)) {
         snprintf(err, errlen, "%s: expected %s, got %g", def->name,
                  type_name(def->type), value);
         return -1;
@@ -288,14 +294,35 @@ int settings_set_bool(struct settings *s, const struct setting_def *def,
     return 0;
 }
 
-/* Parse a whole string as a number; -1 if anything is left over. */
+/* Does text hold a decimal number and nothing else: a sign, digits with
+ * at most one point, an exponent, spaces around? (strtod alone would take
+ * "0x7d01", "inf" and "nan" too.) */
+static int is_decimal(const char *p)
+{
+    int digits = 0;
+    while (isspace((unsigned char)*p)) p++;
+    if (*p == '+' || *p == '-') p++;
+    for (; isdigit((unsigned char)*p); p++) digits++;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++) digits++;
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    while (isspace((unsigned char)*p)) p++;
+    return *p == '\0';
+}
+
+/* Parse a whole string as a decimal number; -1 if it is not one. */
 static int parse_number(const char *text, double *out)
 {
-    char *end;
+    if (!is_decimal(text)) return -1;
     errno = 0;
-    *out = strtod(text, &end);
-    while (isspace((unsigned char)*end)) end++;
-    return (end == text || *end != '\0' || errno == ERANGE) ? -1 : 0;
+    *out = strtod(text, NULL);
+    return errno == ERANGE ? -1 : 0;
 }
 
 int settings_set_text(struct settings *s, const struct setting_def *def,

@@ -288,6 +288,12 @@ static void test_set_text_accepts(void **state)
     assert_int_equal(s->port, 65535);
     set(s, "MasterHeartBeatTime", "0.25", SOURCE_FLAG);
     assert_float_equal(s->master_heart_beat_time, 0.25, 0);
+    set(s, "MasterHeartBeatTime", "0.01", SOURCE_FLAG);  /* the floor */
+    assert_float_equal(s->master_heart_beat_time, 0.01, 0);
+    set(s, "MaxServerLifeTime", " 1.5e2 ", SOURCE_FLAG);
+    assert_float_equal(s->max_server_life_time, 150, 0);
+    set(s, "MaxServerLifeTime", ".5", SOURCE_FLAG);
+    assert_float_equal(s->max_server_life_time, 0.5, 0);
     set(s, "Daemonize", "true", SOURCE_FLAG);
     assert_int_equal(s->daemonize, 1);
     set(s, "Daemonize", "0", SOURCE_FLAG);
@@ -356,6 +362,10 @@ static void test_set_text_refusals(void **state)
         {"MaxServerLifeTime", "-5"},  {"GraceExpireTime", "-1"},
         {"MaxServerMemory", "-1"},    {"MaxServerMemory", "1.5"},
         {"RecycleJitter", "1.5"},     {"RecycleJitter", "-0.1"},
+        {"Port", "0x7d01"},           {"MaxServer", "1e"},
+        {"MaxServer", "+"},           {"MaxServer", "."},
+        {"MasterHeartBeatTime", "0.005"}, {"ServerHeartBeatTime", "0.001"},
+        {"IdleTimeout", "NaN"},       {"MaxServerLifeTime", "infinity"},
     };
     struct settings *s = *state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -388,6 +398,7 @@ static void test_set_number_refusals(void **state)
         {"MaxServer", -1},          {"MaxServer", 2.5},
         {"MaxServer", 0},           {"MaxServer", 1e12},
         {"MasterHeartBeatTime", 0}, {"ServerHeartBeatTime", -0.5},
+        {"MasterHeartBeatTime", 0.005},
         {"Port", 70000},            {"Port", -1},
         {"Address", 5},             {"Listen", 3},
         {"Filter", 1},              {"Daemonize", 1},
@@ -414,6 +425,7 @@ static void test_set_number_not_finite(void **state)
                                          NAN, SOURCE_SCRIPT, err, sizeof(err)),
                      -1);
     assert_contains(err, "MasterHeartBeatTime");
+    assert_contains(err, "got NaN");  /* never "-nan" */
     err[0] = '\0';
     assert_int_equal(settings_set_number(s, def_of("MaxServerLifeTime"),
                                          INFINITY, SOURCE_SCRIPT, err,
