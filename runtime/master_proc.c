@@ -245,8 +245,10 @@ static void note_exit(struct master *m, struct child_rec *r, int status)
 {
     char why[CHANNEL_TEXT_MAX + 80];
     double now = clock_now(), lived = now - r->started;
+    int was_ready = r->proc.state != PROC_STARTING &&
+                    r->proc.state != PROC_CANARY;
     enum exit_kind kind = pool_classify_exit(status, r->killed,
-                                             r->stop_sent > 0);
+                                             r->stop_sent > 0, was_ready);
     describe_exit(r, kind, status, why, sizeof(why));
     if (!pool_exit_is_failure(kind) || m->shutting_down) {
         log_debug("child %d %s after %.1f s", (int)r->proc.pid, why, lived);

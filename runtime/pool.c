@@ -55,7 +55,7 @@ double pool_jitter(double limit, double jitter, double draw)
 }
 
 enum exit_kind pool_classify_exit(int status, enum kill_reason killed,
-                                  int told_to_stop)
+                                  int told_to_stop, int was_ready)
 {
     if (killed == KILLED_SILENT) return EXIT_KILLED_SILENT;
     if (killed == KILLED_GRACE) return EXIT_KILLED_GRACE;
@@ -63,7 +63,8 @@ enum exit_kind pool_classify_exit(int status, enum kill_reason killed,
     if (killed == KILLED_PROTOCOL) return EXIT_FAILED;
     if (WIFSIGNALED(status)) return EXIT_CRASHED;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    if (code == CHILD_EXIT_START_FAILED) return EXIT_START_FAILED;
+    if (code == CHILD_EXIT_START_FAILED && !was_ready)
+        return EXIT_START_FAILED;  /* a script's own os.exit(3) is not */
     if (code == 0 && told_to_stop) return EXIT_STOPPED;
     return EXIT_FAILED;
 }

@@ -75,9 +75,10 @@ enum kill_reason {
 };
 
 /* Classify an exit from its wait status, why the master killed it (if it
- * did), and whether it had been told to stop. */
+ * did), whether it had been told to stop, and whether it had reported
+ * READY (only a child that had not can have failed to start). */
 enum exit_kind pool_classify_exit(int status, enum kill_reason killed,
-                                  int told_to_stop);
+                                  int told_to_stop, int was_ready);
 
 /* Does an exit of this kind count toward the crash-loop back-off? */
 int pool_exit_is_failure(enum exit_kind kind);

@@ -189,6 +189,27 @@ describe("fault: a child that exits from ChildStop", function()
   end)
 end)
 
+describe("fault: a script that calls os.exit(3) in a callback", function()
+  after_each(function() T.stop_all() end)
+
+  it("is an exit like any other, not a failed start", function()
+    local server = T.start{script = SCRIPT .. [[
+local input = ClientInput
+function ClientInput(c, line)
+  if line == "exit3" then os.exit(3) end
+  return input(c, line)
+end
+]], children = 1}
+    local c = greeted(server)
+    c:send("exit3\n")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("exited with status 3", 1, true)
+    end, 5), server:log_text())
+    assert.is_nil(server:log_text():find("could not start", 1, true))
+    assert_serves(server)
+  end)
+end)
+
 describe("fault: the descriptor limit", function()
   after_each(function() T.stop_all() end)
 

@@ -313,23 +313,26 @@ static void test_jitter(void **state)
 static void test_classify_exit(void **state)
 {
     (void)state;
-    assert_int_equal(pool_classify_exit(EXITED(0), KILLED_NOT, 1),
+    assert_int_equal(pool_classify_exit(EXITED(0), KILLED_NOT, 1, 1),
                      EXIT_STOPPED);
-    assert_int_equal(pool_classify_exit(EXITED(0), KILLED_NOT, 0),
+    assert_int_equal(pool_classify_exit(EXITED(0), KILLED_NOT, 0, 1),
                      EXIT_FAILED);
-    assert_int_equal(pool_classify_exit(EXITED(2), KILLED_NOT, 1),
+    assert_int_equal(pool_classify_exit(EXITED(2), KILLED_NOT, 1, 1),
                      EXIT_FAILED);
     assert_int_equal(pool_classify_exit(EXITED(CHILD_EXIT_START_FAILED),
-                                        KILLED_NOT, 0), EXIT_START_FAILED);
-    assert_int_equal(pool_classify_exit(SIGNALED(11), KILLED_NOT, 0),
+                                        KILLED_NOT, 0, 0), EXIT_START_FAILED);
+    /* a script's own os.exit(3) after READY is no failed start */
+    assert_int_equal(pool_classify_exit(EXITED(CHILD_EXIT_START_FAILED),
+                                        KILLED_NOT, 0, 1), EXIT_FAILED);
+    assert_int_equal(pool_classify_exit(SIGNALED(11), KILLED_NOT, 0, 1),
                      EXIT_CRASHED);
-    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_SILENT, 0),
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_SILENT, 0, 1),
                      EXIT_KILLED_SILENT);
-    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_GRACE, 1),
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_GRACE, 1, 1),
                      EXIT_KILLED_GRACE);
-    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_SHUTDOWN, 0),
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_SHUTDOWN, 0, 1),
                      EXIT_STOPPED);
-    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_PROTOCOL, 0),
+    assert_int_equal(pool_classify_exit(SIGNALED(9), KILLED_PROTOCOL, 0, 1),
                      EXIT_FAILED);
     assert_true(WIFSIGNALED(SIGNALED(11)) && WIFEXITED(EXITED(3)));
     assert_true(pool_exit_is_failure(EXIT_START_FAILED));
