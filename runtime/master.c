@@ -147,7 +147,7 @@ static int setup_events(struct master *m, char *err, size_t errlen)
     return 0;
 }
 
-static void teardown(struct master *m, int pid_fd)
+static void teardown(struct master *m)
 {
     for (int i = 0; i < 9; i++)
         if (m->signal_evs[i]) event_free(m->signal_evs[i]);
@@ -158,7 +158,7 @@ static void teardown(struct master *m, int pid_fd)
     if (m->base) event_base_free(m->base);
     listen_close_all(m->listeners, m->nlisteners, 1);
     free(m->listeners);
-    if (m->s.pid_file) pidfile_release(m->s.pid_file, pid_fd);
+    if (m->s.pid_file) pidfile_release(m->s.pid_file, m->pid_fd);
     settings_free(&m->s);
     if (m->reload_pending) settings_free(&m->pending);
     notify_close(&m->notify);
@@ -198,7 +198,7 @@ static int serve(struct master *m)
 }
 
 /* Detach and take the PidFile; -1 if the server must not go on. */
-static int take_process(struct master *m, int *pid_fd)
+static int take_process(struct master *m)
 {
     char err[600];
     if (m->s.daemonize && daemon(1, 0) < 0) {
@@ -206,8 +206,8 @@ static int take_process(struct master *m, int *pid_fd)
         return -1;
     }
     if (!m->s.pid_file) return 0;
-    *pid_fd = pidfile_take(m->s.pid_file, err, sizeof(err));
-    if (*pid_fd >= 0) return 0;
+    m->pid_fd = pidfile_take(m->s.pid_file, err, sizeof(err));
+    if (m->pid_fd >= 0) return 0;
     log_error("%s", err);
     free(m->s.pid_file);  /* not ours: do not remove it at exit */
     m->s.pid_file = NULL;
@@ -217,11 +217,12 @@ static int take_process(struct master *m, int *pid_fd)
 int master_run(struct settings *s, const char *script, const struct cli *cli)
 {
     struct master m;
-    int rc = 1, pid_fd = -1;
+    int rc = 1;
     memset(&m, 0, sizeof(m));
     m.s = *s;
     m.script = script;
     m.cli = cli;
+    m.pid_fd = -1;
     notify_open(&m.notify);
     log_set_level((enum log_level)log_level_from_name(m.s.log_level));
     if (m.s.log_file && log_open(m.s.log_file) < 0) {
@@ -233,8 +234,8 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     signal(SIGPIPE, SIG_IGN);
     srandom((unsigned)getpid() ^ (unsigned)clock_now());
     raise_fd_limit();
-    if (open_listeners(&m) == 0 && take_process(&m, &pid_fd) == 0)
+    if (open_listeners(&m) == 0 && take_process(&m) == 0)
         rc = serve(&m);
-    teardown(&m, pid_fd);
+    teardown(&m);
     return rc;
 }

@@ -55,6 +55,8 @@ struct master {
     struct settings pending; /* a reload's settings, until its canary is up */
     int reload_pending;
     struct notifier notify;  /* the service manager, if any */
+    int pid_fd;              /* holds the PidFile's lock; -1: none */
+    long resized;            /* TTIN minus TTOU so far: kept by reloads */
     char last_error[CHANNEL_TEXT_MAX + 80];
 };
 

@@ -197,6 +197,7 @@ void master_resize(struct master *m, int delta)
                  delta > 0 ? "TTIN" : "TTOU", m->s.max_server);
         return;
     }
+    m->resized += delta;
     log_info("%s: MinServer %ld, MaxServer %ld", delta > 0 ? "TTIN" : "TTOU",
              m->s.min_server, m->s.max_server);
     if (delta > 0 && master_count(m).total < m->s.max_server) {

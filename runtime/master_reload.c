@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "master_int.h"
+#include "pidfile.h"
 
 /* Did the reload change what is bound? */
 static int listeners_differ(const struct settings *a, const struct settings *b)
@@ -42,8 +43,38 @@ void master_apply_settings(struct master *m)
     event_add(m->tick_ev, &tick);
 }
 
+/* The reload's PidFile differs from the running one: take the new one
+ * and remove the old, or keep the old if the new cannot be taken. */
+static void move_pid_file(struct master *m, struct settings *fresh)
+{
+    char err[600];
+    const char *old = m->s.pid_file, *new = fresh->pid_file;
+    if ((!old && !new) || (old && new && strcmp(old, new) == 0)) return;
+    int fd = new ? pidfile_take(new, err, sizeof(err)) : -1;
+    if (new && fd < 0) {
+        log_error("reload: %s; the PidFile stays %s", err,
+                  old ? old : "none");
+        settings_copy_one(fresh, &m->s, settings_find("PidFile"));
+        return;
+    }
+    if (old) pidfile_release(old, m->pid_fd);
+    m->pid_fd = fd;
+    log_info("reload: PidFile moved from %s to %s", old ? old : "none",
+             new ? new : "none");
+}
+
+/* TTIN and TTOU outlive a reload: apply their sum to the new settings. */
+static void keep_resizes(struct master *m, struct settings *fresh)
+{
+    int step = m->resized > 0 ? 1 : -1;
+    for (long i = 0; i != m->resized; i += step)
+        if (settings_resize(fresh, step) < 0) break;
+}
+
 void master_commit_reload(struct master *m, struct child_rec *canary)
 {
+    move_pid_file(m, &m->pending);
+    keep_resizes(m, &m->pending);
     settings_free(&m->s);
     m->s = m->pending;
     memset(&m->pending, 0, sizeof(m->pending));

@@ -53,6 +53,31 @@ describe("TTIN and TTOU", function()
     assert.truthy(T.wait_until(function() return #server:children() == 1 end, 5))
     assert.truthy(server:log_text():find("TTOU: MinServer 1, MaxServer 19"))
   end)
+
+  it("outlive a reload, and undo each other", function()
+    local server = T.start{script = script(1, "MaxServer = 2"), children = 2}
+    T.signal(server.pid, "TTIN")
+    T.signal(server.pid, "TTIN")
+    assert.truthy(T.wait_until(function() return #server:children() == 4 end, 5))
+    rewrite(server, script(2, "MaxServer = 2"))
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("generation 1 is up") end, 10), server:log_text())
+    -- the reload's MaxServer 2, moved up by the two TTINs: still 4
+    assert.truthy(T.wait_until(function()
+      local v2 = 0
+      for _ = 1, 8 do
+        local c, version = hello(server)
+        c:close()
+        if version == 2 then v2 = v2 + 1 end
+      end
+      return #server:children() == 4 and v2 == 8
+    end, 10), server:log_text())
+    T.signal(server.pid, "TTOU")
+    T.signal(server.pid, "TTOU")
+    assert.truthy(T.wait_until(function() return #server:children() == 2 end, 10))
+    assert.truthy(server:log_text():find("TTOU: MinServer 2, MaxServer 2"), server:log_text())
+  end)
 end)
 
 describe("USR1 and USR2", function()
