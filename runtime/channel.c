@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #define MAGIC0 'T'
@@ -81,7 +82,8 @@ const char *channel_type_name(enum channel_type type)
         [MSG_SHUTDOWN_SERVER] = "SHUTDOWN_SERVER",
         [MSG_RECYCLE_ME] = "RECYCLE_ME",
         [MSG_FAILED] = "FAILED", [MSG_PAUSE] = "PAUSE",
-        [MSG_RESUME] = "RESUME", [MSG_STOP] = "STOP"};
+        [MSG_RESUME] = "RESUME", [MSG_STOP] = "STOP",
+        [MSG_LOG_FILE] = "LOG_FILE"};
     if (type <= 0 || type >= MSG_TYPE_END || !names[type]) return "?";
     return names[type];
 }
@@ -101,12 +103,66 @@ int channel_send_type(int fd, enum channel_type type)
     return channel_send(fd, &m);
 }
 
+int channel_send_fd(int fd, enum channel_type type, int passfd)
+{
+    struct channel_msg m;
+    unsigned char buf[CHANNEL_MSG_MAX];
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&m, 0, sizeof(m));
+    m.type = type;
+    struct iovec iov = {buf, channel_encode(&m, buf)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = control.space,
+                         .msg_controllen = sizeof(control.space)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+    return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* The descriptor msg carries, if any (any extra ones are closed). */
+static int passed_fd(struct msghdr *msg)
+{
+    int got = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (got < 0) got = fd;
+            else close(fd);
+        }
+    }
+    return got;
+}
+
 int channel_recv(int fd, struct channel_msg *out)
 {
     unsigned char buf[CHANNEL_MSG_MAX + 1];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int) * 4)];
+    } control;
+    struct iovec iov = {buf, sizeof(buf)};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = control.space,
+                         .msg_controllen = sizeof(control.space)};
+    ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK ||
                        errno == EINTR) ? 0 : -1;
     if (n == 0) return -1;
-    return channel_decode(buf, (size_t)n, out) < 0 ? -2 : 1;
+    int passed = passed_fd(&msg);
+    if (channel_decode(buf, (size_t)n, out) < 0) {
+        if (passed >= 0) close(passed);
+        return -2;
+    }
+    out->passed_fd = passed;
+    return 1;
 }

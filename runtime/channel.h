@@ -19,6 +19,8 @@ enum channel_type {
     MSG_PAUSE = 16,         /* stop accepting */
     MSG_RESUME,             /* accept again */
     MSG_STOP,               /* stop gracefully */
+    MSG_LOG_FILE,           /* the reopened LogFile's descriptor rides
+                             * with it: log there from now on */
     MSG_TYPE_END
 };
 
@@ -33,6 +35,7 @@ struct channel_msg {
     uint32_t lua_kb;       /* Lua heap in KiB */
     uint32_t text_len;     /* MSG_FAILED only */
     char text[CHANNEL_TEXT_MAX + 1];
+    int passed_fd;         /* a descriptor that came with it, or -1 */
 };
 
 /* Encode m into buf (CHANNEL_MSG_MAX bytes); returns the datagram length. */
@@ -51,8 +54,13 @@ int channel_send(int fd, const struct channel_msg *m);
 /* Send a message with no payload. */
 int channel_send_type(int fd, enum channel_type type);
 
+/* Send a message with no payload and descriptor passfd with it (the
+ * receiver gets its own copy, close-on-exec). 0, or -1 with errno. */
+int channel_send_fd(int fd, enum channel_type type, int passfd);
+
 /* Receive one message: 1 got one, 0 nothing waiting, -1 the peer is gone
- * or the socket failed, -2 a malformed datagram arrived. */
+ * or the socket failed, -2 a malformed datagram arrived. A descriptor
+ * sent with it is in out->passed_fd (the caller's to close), else -1. */
 int channel_recv(int fd, struct channel_msg *out);
 
 /* Exit statuses a child uses, so the master can tell why it ended: part

@@ -131,6 +131,8 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
             log_warn("malformed message from the master ignored");
             continue;
         }
+        if (m.type == MSG_LOG_FILE && m.passed_fd >= 0) log_adopt(m.passed_fd);
+        else if (m.passed_fd >= 0) close(m.passed_fd);  /* not expected */
         if (m.type == MSG_PAUSE) ch->paused_by_master = 1;
         else if (m.type == MSG_RESUME) ch->paused_by_master = 0;
         else if (m.type == MSG_STOP) begin_stop(ch);

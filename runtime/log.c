@@ -39,6 +39,17 @@ int log_open(const char *path)
 
 int log_fd(void) { return current_fd; }
 
+void log_adopt(int fd)
+{
+    if (current_fd == STDERR_FILENO) {
+        current_fd = fd;
+    } else if (fd != current_fd) {
+        dup2(fd, current_fd);  /* dup2 clears close-on-exec: set it again */
+        fcntl(current_fd, F_SETFD, FD_CLOEXEC);
+        close(fd);
+    }
+}
+
 /* Write one line with the time, pid and level before msg (already
  * escaped: no newline inside). */
 static void write_line(enum log_level level, const char *msg)

@@ -20,6 +20,11 @@ void log_set_level(enum log_level level);
  * errno set, leaving the previous destination in place. */
 int log_open(const char *path);
 
+/* Write log lines to descriptor fd from now on (a reopened LogFile the
+ * master passed over): it takes the number of the descriptor in use, so
+ * nothing holding that number needs to change; fd is consumed. */
+void log_adopt(int fd);
+
 /* Forget the flood count: a forked child starts with a clean slate. */
 void log_forget_flood(void);
 

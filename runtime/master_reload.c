@@ -33,12 +33,27 @@ static void keep_listeners(const struct settings *a, struct settings *b)
     settings_copy_one(b, a, settings_find("Listen"));
 }
 
+/* Open LogFile anew (a rotated file is followed from now on) and pass
+ * the new descriptor to every child, which logs there at once; children
+ * forked later inherit it. */
+static void reopen_log(struct master *m)
+{
+    if (log_open(m->s.log_file) < 0) {
+        log_error("LogFile: cannot open %s: %s", m->s.log_file,
+                  strerror(errno));
+        return;
+    }
+    if (!m->s.log_file) return;
+    FOR_EACH_CHILD(m, r)
+        if (channel_send_fd(r->fd, MSG_LOG_FILE, log_fd()) < 0)
+            log_warn("child %d could not be given the reopened LogFile: %s",
+                     (int)r->proc.pid, strerror(errno));
+}
+
 void master_apply_settings(struct master *m)
 {
     log_set_level((enum log_level)log_level_from_name(m->s.log_level));
-    if (log_open(m->s.log_file) < 0)
-        log_error("LogFile: cannot open %s: %s", m->s.log_file,
-                  strerror(errno));
+    reopen_log(m);
     struct timeval tick = clock_timeval(m->s.master_heart_beat_time);
     event_add(m->tick_ev, &tick);
 }
@@ -123,6 +138,8 @@ void master_reload(struct master *m)
 {
     struct settings fresh;
     char err[2048];
+    reopen_log(m);  /* first: a rotated log is followed even if the
+                     * script then fails to load */
     notify_reloading(m);
     if (config_load(m->script, m->cli, &fresh, err, sizeof(err)) != 0) {
         log_error("reload failed, the running children keep serving: %s",

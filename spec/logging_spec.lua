@@ -57,3 +57,48 @@ end
     assert.truthy(log:find("zzz...[truncated]\n", 1, true))
   end)
 end)
+
+describe("LogFile rotation", function()
+  after_each(function() T.stop_all() end)
+
+  it("HUP reopens it first: master and children follow the new file at once, even when the reload fails", function()
+    local server = T.start{script = [[
+StartServer = 2
+MasterHeartBeatTime = 0.2
+LogFile = (os.getenv("TINE_LOG_DIR") or "/tmp") .. "/tine.log"
+function ClientInput(c, line) print("from child " .. tine.pid .. ": " .. line) c:write("ok\n") end
+]], children = 2, wrap = "export TINE_LOG_DIR=$DIR"}
+    local log, rotated = server.dir .. "/tine.log", server.dir .. "/tine.log.1"
+    assert.truthy(T.wait_until(function() return T.read_file(log) end, 5))
+    os.rename(log, rotated)
+    -- a script that no longer loads: the reload fails, the log is reopened
+    local text = T.read_file(server.script)
+    T.write_file(server.script, text .. "\nthis is not Lua\n")
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      local now = T.read_file(log)
+      return now and now:find("reload failed", 1, true)
+    end, 5), T.read_file(rotated))
+    -- every child writes to the new file, without being replaced
+    local pids = server:children()
+    local held, now = {}, nil
+    local function all_seen()
+      now = T.read_file(log) or ""
+      for _, pid in ipairs(pids) do
+        if not now:find("from child " .. pid, 1, true) then return false end
+      end
+      return true
+    end
+    for _ = 1, 60 do  -- held open, so accepting spreads over both children
+      local c = server:connect()
+      c:send("hello\n")
+      assert.equal("ok", c:receive("*l"))
+      held[#held + 1] = c
+      if all_seen() then break end
+    end
+    assert.truthy(all_seen(), now)
+    for _, c in ipairs(held) do c:close() end
+    assert.same(pids, server:children())
+    assert.is_nil(T.read_file(rotated):find("from child", 1, true))
+  end)
+end)

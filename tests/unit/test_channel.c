@@ -17,7 +17,7 @@
 static const enum channel_type all_types[] = {
     MSG_READY,    MSG_HEARTBEAT, MSG_SHUTDOWN_SERVER, MSG_RECYCLE_ME,
     MSG_FAILED,    MSG_PAUSE,           MSG_RESUME,
-    MSG_STOP};
+    MSG_STOP, MSG_LOG_FILE};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
 /* A message of `type` with every count field set to a telling value. */
@@ -195,7 +195,7 @@ static void test_decode_bad_magic_and_version(void **state)
 /* Types outside the two ranges. */
 static void test_decode_unknown_types(void **state)
 {
-    static const unsigned char bad[] = {0, 6, 7, 8, 15, 19, 20, 255};
+    static const unsigned char bad[] = {0, 6, 7, 8, 15, 20, 21, 255};
     unsigned char buf[CHANNEL_MSG_MAX];
     (void)state;
     for (size_t i = 0; i < sizeof(bad); i++) {
@@ -271,7 +271,8 @@ static void test_decode_oversize(void **state)
 static void test_type_names(void **state)
 {
     static const char *const names[] = {
-        "READY", "HEARTBEAT", "SHUTDOWN_SERVER", "RECYCLE_ME", "FAILED", "PAUSE", "RESUME", "STOP"};
+        "READY", "HEARTBEAT", "SHUTDOWN_SERVER", "RECYCLE_ME", "FAILED",
+        "PAUSE", "RESUME", "STOP", "LOG_FILE"};
     (void)state;
     for (size_t i = 0; i < NTYPES; i++)
         assert_string_equal(channel_type_name(all_types[i]), names[i]);
@@ -316,6 +317,29 @@ static void test_send_recv(void **state)
     assert_int_equal(out.conns, 123456);
     assert_true(out.accepted == UINT64_C(0x0123456789abcdef));
     assert_int_equal(channel_recv(fds[1], &out), 0);
+}
+
+/* A descriptor rides with MSG_LOG_FILE: the receiver gets a working copy
+ * of its own; a message without one says -1. */
+static void test_pass_descriptor(void **state)
+{
+    int *fds = *state, pipefd[2];
+    struct channel_msg out;
+    char c = 0;
+    assert_int_equal(pipe(pipefd), 0);
+    assert_int_equal(channel_send_fd(fds[0], MSG_LOG_FILE, pipefd[1]), 0);
+    close(pipefd[1]);
+    assert_int_equal(channel_recv(fds[1], &out), 1);
+    assert_int_equal(out.type, MSG_LOG_FILE);
+    assert_true(out.passed_fd >= 0);
+    assert_int_equal(write(out.passed_fd, "x", 1), 1);
+    assert_int_equal(read(pipefd[0], &c, 1), 1);
+    assert_int_equal(c, 'x');
+    close(out.passed_fd);
+    close(pipefd[0]);
+    assert_int_equal(channel_send_type(fds[0], MSG_STOP), 0);
+    assert_int_equal(channel_recv(fds[1], &out), 1);
+    assert_int_equal(out.passed_fd, -1);
 }
 
 /* Messages keep their boundaries and order, both ways; a FAILED text
@@ -435,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_decode_oversize),
         cmocka_unit_test(test_type_names),
         P(test_send_recv),
+        P(test_pass_descriptor),
         P(test_send_recv_sequence),
         P(test_recv_empty),
         P(test_recv_garbage),
