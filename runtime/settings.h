@@ -107,8 +107,11 @@ int settings_set_bool(struct settings *s, const struct setting_def *def,
                       int value, enum setting_source src,
                       char *err, size_t errlen);
 
+/* What a setting of type t expects, for messages ("a whole number"). */
+const char *settings_type_name(enum setting_type t);
+
 /* Parse text (as given to a flag) into def's setting; -1 and err if it is
- * malformed. */
+ * malformed. Numbers are decimal only. */
 int settings_set_text(struct settings *s, const struct setting_def *def,
                       const char *text, enum setting_source src,
                       char *err, size_t errlen);

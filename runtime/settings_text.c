@@ -1,11 +1,72 @@
-/* settings_text.c: settings as a user reads and writes them: printed
- * for --check, and the setting a misspelt global most likely meant. */
+/* settings_text.c: settings as a user reads and writes them: parsed from
+ * a flag's text, printed for --check, and the setting a misspelt global
+ * most likely meant. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "settings.h"
+
+/* Does text hold a decimal number and nothing else: a sign, digits with
+ * at most one point, an exponent, spaces around? (strtod alone would take
+ * "0x7d01", "inf" and "nan" too.) */
+static int is_decimal(const char *p)
+{
+    int digits = 0;
+    while (isspace((unsigned char)*p)) p++;
+    if (*p == '+' || *p == '-') p++;
+    for (; isdigit((unsigned char)*p); p++) digits++;
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++) digits++;
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        while (isdigit((unsigned char)*p)) p++;
+    }
+    while (isspace((unsigned char)*p)) p++;
+    return *p == '\0';
+}
+
+/* Parse a whole string as a decimal number; -1 if it is not one. */
+static int parse_number(const char *text, double *out)
+{
+    if (!is_decimal(text)) return -1;
+    errno = 0;
+    *out = strtod(text, NULL);
+    return errno == ERANGE ? -1 : 0;
+}
+
+int settings_set_text(struct settings *s, const struct setting_def *def,
+                      const char *text, enum setting_source src,
+                      char *err, size_t errlen)
+{
+    double n;
+    switch (def->type) {
+    case SETTING_INT:
+    case SETTING_NUM:
+        if (parse_number(text, &n) < 0) {
+            snprintf(err, errlen, "%s: expected %s, got \"%s\"", def->name,
+                     settings_type_name(def->type), text);
+            return -1;
+        }
+        return settings_set_number(s, def, n, src, err, errlen);
+    case SETTING_BOOL:
+        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
+            return settings_set_bool(s, def, 1, src, err, errlen);
+        if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
+            return settings_set_bool(s, def, 0, src, err, errlen);
+        snprintf(err, errlen, "%s: expected true or false, got \"%s\"",
+                 def->name, text);
+        return -1;
+    default:
+        return settings_set_string(s, def, text, src, err, errlen);
+    }
+}
 
 /* Print str as a Lua string literal. */
 static void print_quoted(const char *str, FILE *out)
