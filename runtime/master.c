@@ -642,15 +642,13 @@ static int listeners_differ(const struct settings *a, const struct settings *b)
 /* Keep a's listener settings in b. */
 static void keep_listeners(const struct settings *a, struct settings *b)
 {
-    settings_copy_one(b, a, settings_find("Port"));
-    settings_copy_one(b, a, settings_find("Address"));
-    settings_copy_one(b, a, settings_find("Listen"));
+    settings_keep_fixed(b, a);  /* the rows marked restart */
 }
 
 /* Make settings that changed take effect in the master itself. */
 static void apply_settings(struct master *m)
 {
-    log_set_level((enum log_level)log_level_from_name(m->s.log_level));
+    log_set_level(m->s.log_level);
     if (log_open(m->s.log_file) < 0)
         log_error("LogFile: cannot open %s: %s", m->s.log_file,
                   strerror(errno));
@@ -920,7 +918,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     m.script = script;
     m.cli = cli;
     notify_open(&m.notify);
-    log_set_level((enum log_level)log_level_from_name(m.s.log_level));
+    log_set_level(m.s.log_level);
     if (m.s.log_file && log_open(m.s.log_file) < 0) {
         fprintf(stderr, "tine: LogFile: cannot open %s: %s\n", m.s.log_file,
                 strerror(errno));

@@ -1,5 +1,5 @@
-/* test_settings.c: the settings table: its size, the defaults and the
- * derived defaults. */
+/* test_settings.c: the settings table itself: its rows, the defaults
+ * settings_init takes from it, and the derived defaults. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include "settings_fixture.h"
 #include "test_util.h"
 
-/* ---- defaults ---------------------------------------------------------- */
+/* ---- the table --------------------------------------------------------- */
 
 /* The table has the 27 settings of the contract and the 2 of recycling
  * (MaxServerMemory, RecycleJitter); a new one needs its default checked
@@ -24,7 +24,122 @@ static void test_table_size(void **state)
 {
     (void)state;
     assert_int_equal(settings_count, 29);
+    assert_int_equal(SETTINGS_COUNT, 29);
 }
+
+struct id_case {
+    enum setting_id id;
+    const char *name;
+};
+
+/* Each enum setting_id is the row of the setting it is named for, and every
+ * row is filled in: a kind and a meaning for help, choices for an enum, and
+ * either a plain default or a derivation, not both. */
+static void test_ids_name_their_rows(void **state)
+{
+    static const struct id_case ids[] = {
+        {SET_PORT, "Port"}, {SET_ADDRESS, "Address"}, {SET_LISTEN, "Listen"},
+        {SET_MAX_SERVER, "MaxServer"}, {SET_START_SERVER, "StartServer"},
+        {SET_MIN_SERVER, "MinServer"},
+        {SET_MIN_SPARE_SERVER, "MinSpareServer"},
+        {SET_MAX_SPARE_SERVER, "MaxSpareServer"},
+        {SET_MASTER_HEART_BEAT_TIME, "MasterHeartBeatTime"},
+        {SET_SERVER_HEART_BEAT_TIME, "ServerHeartBeatTime"},
+        {SET_MAX_SESSION_PER_SERVER, "MaxSessionPerServer"},
+        {SET_MAX_SERVER_EXPIRE_TIME, "MaxServerExpireTime"},
+        {SET_GRACE_EXPIRE_TIME, "GraceExpireTime"},
+        {SET_MAX_SERVER_SPARE_TIME, "MaxServerSpareTime"},
+        {SET_MAX_SERVER_LIFE_TIME, "MaxServerLifeTime"},
+        {SET_MAX_SERVER_LIFE_TIMES, "MaxServerLifeTimes"},
+        {SET_MAX_SERVER_MEMORY, "MaxServerMemory"},
+        {SET_RECYCLE_JITTER, "RecycleJitter"}, {SET_FILTER, "Filter"},
+        {SET_MAX_LINE_LENGTH, "MaxLineLength"}, {SET_LOG_LEVEL, "LogLevel"},
+        {SET_LOG_FILE, "LogFile"}, {SET_PID_FILE, "PidFile"},
+        {SET_USER, "User"}, {SET_GROUP, "Group"}, {SET_ALLOW, "Allow"},
+        {SET_DENY, "Deny"}, {SET_MAX_OUTPUT_BUFFER, "MaxOutputBuffer"},
+        {SET_DAEMONIZE, "Daemonize"}};
+    (void)state;
+    assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        const struct setting_def *def = settings_def(ids[i].id);
+        assert_string_equal(def->name, ids[i].name);
+        assert_ptr_equal(settings_find(ids[i].name), def);
+        assert_true(def->kind && def->kind[0]);
+        assert_true(def->meaning && def->meaning[0]);
+        assert_null(strchr(def->meaning, '\n'));
+        assert_true((def->type == SETTING_ENUM) == (def->choices != NULL));
+        if (def->derivation)
+            assert_true(def->dflt == 0 && def->dflt_str == NULL);
+    }
+}
+
+/* The rows a reload keeps (restart to change) are the listeners', and
+ * settings_keep_fixed copies exactly those. */
+static void test_restart_rows_kept(void **state)
+{
+    struct settings *old = *state, fresh;
+    for (int i = 0; i < SETTINGS_COUNT; i++)
+        assert_int_equal(settings_table[i].restart,
+                         i == SET_PORT || i == SET_ADDRESS || i == SET_LISTEN);
+    set(old, "Listen", "unix:/a", SOURCE_FLAG);
+    settings_init(&fresh);
+    set(&fresh, "Port", "81", SOURCE_SCRIPT);
+    set(&fresh, "Address", "::1", SOURCE_SCRIPT);
+    set(&fresh, "MaxServer", "9", SOURCE_SCRIPT);
+    set(&fresh, "Filter", "stream", SOURCE_SCRIPT);
+    settings_keep_fixed(&fresh, old);
+    assert_int_equal(fresh.port, 10000);
+    assert_string_equal(fresh.address, "127.0.0.1");
+    assert_int_equal(fresh.listen.n, 1);
+    assert_string_equal(fresh.listen.items[0], "unix:/a");
+    assert_int_equal(source(&fresh, "Listen"), SOURCE_FLAG);
+    assert_int_equal(fresh.max_server, 9);
+    assert_int_equal(fresh.filter, FILTER_STREAM);
+    settings_free(&fresh);
+}
+
+/* The value after settings_init, printed as `tine --check` does, for the
+ * row at i. */
+static void init_value_text(const struct settings *s, int i, char *buf,
+                            size_t len)
+{
+    char *text = NULL, *line;
+    size_t size = 0, name_len = strlen(settings_table[i].name);
+    FILE *f = open_memstream(&text, &size);
+    assert_non_null(f);
+    settings_print(s, f);
+    fclose(f);
+    for (line = text; line; line = strchr(line, '\n')) {
+        if (*line == '\n') line++;
+        if (strncmp(line, settings_table[i].name, name_len) == 0 &&
+            strncmp(line + name_len, " = ", 3) == 0)
+            break;
+    }
+    assert_non_null(line);
+    snprintf(buf, len, "%.*s", (int)strcspn(line + name_len + 3, "\n"),
+             line + name_len + 3);
+    free(text);
+}
+
+/* settings_init takes every plain default from the table: what it sets is
+ * what --help and the README show (nil and {} are shown as none). */
+static void test_init_matches_shown_defaults(void **state)
+{
+    struct settings *s = *state;
+    char got[128], shown[128];
+    for (int i = 0; i < SETTINGS_COUNT; i++) {
+        if (settings_table[i].derivation) continue;
+        init_value_text(s, i, got, sizeof(got));
+        settings_default_text(&settings_table[i], shown, sizeof(shown));
+        if (strcmp(got, "nil") == 0 || strcmp(got, "{}") == 0)
+            snprintf(got, sizeof(got), "none");
+        if (strcmp(got, shown) != 0)
+            fail_msg("%s: settings_init gives %s, the table shows %s",
+                     settings_table[i].name, got, shown);
+    }
+}
+
+/* ---- defaults ---------------------------------------------------------- */
 
 /* Every setting's default after settings_init and settings_finish. */
 static void test_defaults(void **state)
@@ -49,9 +164,9 @@ static void test_defaults(void **state)
     assert_int_equal(s->max_server_life_times, 0);
     assert_int_equal(s->max_server_memory, 0);
     assert_true(s->recycle_jitter == 0.1);
-    assert_string_equal(s->filter, "line");
+    assert_int_equal(s->filter, FILTER_LINE);
     assert_int_equal(s->max_line_length, 65536);
-    assert_string_equal(s->log_level, "info");
+    assert_int_equal(s->log_level, LOG_INFO);
     assert_null(s->log_file);
     assert_null(s->pid_file);
     assert_null(s->user);
@@ -225,6 +340,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_table_size),
+        T(test_ids_name_their_rows),
+        T(test_restart_rows_kept),
+        T(test_init_matches_shown_defaults),
         T(test_defaults),
         T(test_default_sources),
         T(test_derive_pool_sizes),

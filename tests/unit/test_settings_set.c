@@ -37,12 +37,37 @@ static void test_set_text_accepts(void **state)
     set(s, "Daemonize", "false", SOURCE_FLAG);
     assert_int_equal(s->daemonize, 0);
     set(s, "Filter", "stream", SOURCE_FLAG);
-    assert_string_equal(s->filter, "stream");
+    assert_int_equal(s->filter, FILTER_STREAM);
     set(s, "LogLevel", "debug", SOURCE_FLAG);
-    assert_string_equal(s->log_level, "debug");
+    assert_int_equal(s->log_level, LOG_DEBUG);
     set(s, "LogFile", "/tmp/t.log", SOURCE_FLAG);
     assert_string_equal(s->log_file, "/tmp/t.log");
     assert_int_equal(source(s, "LogFile"), SOURCE_FLAG);
+}
+
+/* Flag text goes through digits_decimal (test_digits has its cases): an
+ * exponent, leading zeros (not octal) and a bare fraction are read. */
+static void test_set_text_decimal(void **state)
+{
+    struct settings *s = *state;
+    set(s, "MaxServer", "1e3", SOURCE_FLAG);
+    set(s, "Port", "010", SOURCE_FLAG);
+    set(s, "MasterHeartBeatTime", ".5", SOURCE_FLAG);
+    assert_int_equal(s->max_server, 1000);
+    assert_int_equal(s->port, 10);
+    assert_float_equal(s->master_heart_beat_time, 0.5, 0);
+}
+
+/* A hexadecimal number is refused, not read as its value: the message
+ * names the setting and quotes the text. */
+static void test_set_text_hex_refused(void **state)
+{
+    struct settings *s = *state;
+    char err[256] = "";
+    assert_int_equal(settings_set_text(s, def_of("Port"), "0x7d01",
+                                       SOURCE_FLAG, err, sizeof(err)), -1);
+    assert_string_equal(err, "Port: expected a whole number, got \"0x7d01\"");
+    assert_int_equal(s->port, 10000);
 }
 
 /* The typed setters store what they are given, with its source. */
@@ -96,6 +121,12 @@ static void test_set_text_refusals(void **state)
         {"MaxServerLifeTime", "-5"},  {"GraceExpireTime", "-1"},
         {"MaxServerMemory", "-1"},    {"MaxServerMemory", "1.5"},
         {"RecycleJitter", "1.5"},     {"RecycleJitter", "-0.1"},
+        {"Port", "0x50"},             {"MaxServer", "0x7d01"},
+        {"MasterHeartBeatTime", "0x1p-2"}, {"RecycleJitter", "nan"},
+        {"MasterHeartBeatTime", "infinity"}, {"MaxServer", " 8"},
+        {"MaxServer", "8 "},          {"MaxServerLifeTime", "1e400"},
+        {"MaxServer", "+"},           {"MasterHeartBeatTime", "."},
+        {"MaxServer", "1e"},          {"MasterHeartBeatTime", "1.5.2"},
     };
     struct settings *s = *state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -111,7 +142,7 @@ static void test_set_text_refusals(void **state)
     finish_ok(s);
     assert_int_equal(s->max_server, 20);
     assert_int_equal(s->port, 10000);
-    assert_string_equal(s->filter, "line");
+    assert_int_equal(s->filter, FILTER_LINE);
     assert_string_equal(s->address, "127.0.0.1");
 }
 
@@ -190,7 +221,7 @@ static void test_enum_refusal_lists_choices(void **state)
     assert_contains(err, "\"loud\"");
     assert_contains(err, "\"error\"");
     assert_contains(err, "\"debug\"");
-    assert_string_equal(s->log_level, "info");
+    assert_int_equal(s->log_level, LOG_INFO);
 }
 
 /* ---- lists ------------------------------------------------------------- */
@@ -277,6 +308,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_set_text_accepts),
+        T(test_set_text_decimal),
+        T(test_set_text_hex_refused),
         T(test_typed_setters),
         T(test_set_text_refusals),
         T(test_set_number_refusals),

@@ -1,5 +1,5 @@
-/* test_settings_text.c: names and flags, `tine --check`'s listing and
- * near misses. */
+/* test_settings_text.c: names and flags, `tine --check`'s listing, near
+ * misses, and the help and README texts made from the table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,8 +140,8 @@ static void test_print_one_line_per_setting(void **state)
     free(text);
 }
 
-/* Set values print too: a two-item list, true, a fraction, and a string
- * with a quote, a backslash and a newline escaped for Lua. */
+/* Set values print too: a two-item list, true, a fraction, enums by name,
+ * and a string with a quote, a backslash and a newline escaped for Lua. */
 static void test_print_values(void **state)
 {
     struct settings *s = *state;
@@ -150,8 +150,12 @@ static void test_print_values(void **state)
     set(s, "Daemonize", "true", SOURCE_FLAG);
     set(s, "MasterHeartBeatTime", "0.5", SOURCE_FLAG);
     set(s, "User", "a\"b\\c\nd", SOURCE_SCRIPT);
+    set(s, "Filter", "stream", SOURCE_SCRIPT);
+    set(s, "LogLevel", "warn", SOURCE_FLAG);
     finish_ok(s);
     char *text = print_to_string(s);
+    assert_line(text, "Filter = \"stream\"");
+    assert_line(text, "LogLevel = \"warn\"");
     assert_line(text, "Allow = {\"a\", \"b\"}");
     assert_line(text, "Deny = {}");
     assert_line(text, "Daemonize = true");
@@ -220,6 +224,101 @@ static void test_print_is_lua(void **state)
     lua_close(L);
 }
 
+/* settings_string: a string's value or NULL, an enum's value by name, NULL
+ * for a setting of another type (tine.settings pushes these). */
+static void test_string_values(void **state)
+{
+    struct settings *s = *state;
+    assert_string_equal(settings_string(s, def_of("Address")), "127.0.0.1");
+    assert_null(settings_string(s, def_of("LogFile")));
+    assert_string_equal(settings_string(s, def_of("Filter")), "line");
+    assert_string_equal(settings_string(s, def_of("LogLevel")), "info");
+    set(s, "LogLevel", "error", SOURCE_SCRIPT);
+    assert_string_equal(settings_string(s, def_of("LogLevel")), "error");
+    assert_null(settings_string(s, def_of("Port")));
+    assert_null(settings_string(s, def_of("Listen")));
+}
+
+/* ---- help and README texts --------------------------------------------- */
+
+struct doc_case {
+    const char *name, *dflt, *usage;
+};
+
+/* Defaults as users read them, and each flag as typed: the kind of its
+ * value, "..." when it repeats, "[=BOOL]" when it takes no value. */
+static void test_default_and_usage_text(void **state)
+{
+    static const struct doc_case cases[] = {
+        {"Port", "10000", "--port PORT"},
+        {"Address", "\"127.0.0.1\"", "--address ADDRESS"},
+        {"Listen", "none", "--listen ADDRESS..."},
+        {"MaxSpareServer", "MaxServer - MinServer", "--max-spare-server N"},
+        {"MasterHeartBeatTime", "10", "--master-heart-beat-time SECONDS"},
+        {"ServerHeartBeatTime", "MasterHeartBeatTime / 2",
+         "--server-heart-beat-time SECONDS"},
+        {"RecycleJitter", "0.1", "--recycle-jitter FRACTION"},
+        {"MaxServerMemory", "0", "--max-server-memory MIB"},
+        {"Filter", "\"line\"", "--filter MODE"},
+        {"LogLevel", "\"info\"", "--log-level LEVEL"},
+        {"LogFile", "none", "--log-file PATH"},
+        {"Deny", "none", "--deny CIDR..."},
+        {"MaxOutputBuffer", "1048576", "--max-output-buffer BYTES"},
+        {"Daemonize", "false", "--daemonize[=BOOL]"},
+    };
+    char buf[128];
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        settings_default_text(def_of(cases[i].name), buf, sizeof(buf));
+        assert_string_equal(buf, cases[i].dflt);
+        settings_flag_usage(def_of(cases[i].name), buf, sizeof(buf));
+        assert_string_equal(buf, cases[i].usage);
+    }
+}
+
+/* A setting a reload keeps says so after its meaning; others do not. */
+static void test_describe(void **state)
+{
+    char buf[1024], want[1024];
+    (void)state;
+    settings_describe(def_of("Listen"), buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%s; a reload keeps it: restart to change",
+             def_of("Listen")->meaning);
+    assert_string_equal(buf, want);
+    settings_describe(def_of("MaxServer"), buf, sizeof(buf));
+    assert_string_equal(buf, "most children at once");
+}
+
+/* The README's table: a header, then one row per setting in table order,
+ * each `| Name | `flag` | default | meaning |`. */
+static void test_markdown(void **state)
+{
+    char *text = NULL, row[1400], flag[96], dflt[96], meaning[1024];
+    size_t len = 0;
+    (void)state;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    settings_markdown(f);
+    fclose(f);
+    static const char header[] = "| Setting | Flag | Default | Meaning |\n"
+                                 "|---|---|---|---|\n";
+    const char *line = text;
+    assert_int_equal(strncmp(line, header, strlen(header)), 0);
+    line += strlen(header);
+    for (int i = 0; i < SETTINGS_COUNT; i++) {
+        const struct setting_def *def = &settings_table[i];
+        settings_flag_usage(def, flag, sizeof(flag));
+        settings_default_text(def, dflt, sizeof(dflt));
+        settings_describe(def, meaning, sizeof(meaning));
+        snprintf(row, sizeof(row), "| %s | `%s` | %s | %s |\n", def->name,
+                 flag, dflt, meaning);
+        assert_int_equal(strncmp(line, row, strlen(row)), 0);
+        line += strlen(row);
+    }
+    assert_string_equal(line, "");
+    free(text);
+}
+
 /* ---- near misses ------------------------------------------------------- */
 
 /* Misspellings give the setting meant; exact names and names far from any
@@ -261,6 +360,10 @@ int main(void)
         T(test_print_one_line_per_setting),
         T(test_print_values),
         T(test_print_is_lua),
+        T(test_string_values),
+        T(test_default_and_usage_text),
+        T(test_describe),
+        T(test_markdown),
         T(test_near_miss),
         T(test_near_miss_transposition),
     };
