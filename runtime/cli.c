@@ -66,6 +66,9 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
             return 0;
         } else if (!options_done && strcmp(a, "--check") == 0) {
             out->mode = CLI_CHECK;
+        } else if (!options_done && strcmp(a, "--settings-markdown") == 0) {
+            out->mode = CLI_SETTINGS_MARKDOWN;
+            return 0;
         } else if (!options_done && strncmp(a, "--", 2) == 0) {
             if (parse_flag(argc, argv, &i, out, err, errlen) < 0) return -1;
         } else if (!options_done && a[0] == '-' && a[1] != '\0') {
@@ -103,18 +106,46 @@ void cli_free(struct cli *c)
     c->nflags = 0;
 }
 
+#define USAGE_INDENT 6   /* where a flag's meaning starts */
+#define USAGE_WIDTH 78   /* and the column it is wrapped before */
+
+/* Print text from column indent, wrapped at width columns between words. */
+static void print_wrapped(const char *text, int indent, int width, FILE *out)
+{
+    int col = indent;
+    fprintf(out, "%*s", indent, "");
+    while (*text) {
+        int word = (int)strcspn(text, " ");
+        if (col > indent && col + 1 + word > width) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(text, 1, (size_t)word, out);
+        col += word;
+        text += word;
+        while (*text == ' ') text++;
+    }
+    fputc('\n', out);
+}
+
 void cli_usage(FILE *out)
 {
-    char flag[64];
+    char flag[96], dflt[96], meaning[1024];
     fputs("usage: tine [OPTIONS] SCRIPT.lua    run the server\n"
           "       tine --check SCRIPT.lua      print the effective settings\n"
           "       tine --help | --version\n\n"
-          "Every setting has a flag that beats the script's value:\n",
+          "Every setting has a flag that beats the script's value. Times are\n"
+          "in seconds; a flag shown with ... may repeat:\n",
           out);
     for (int i = 0; i < settings_count; i++) {
         const struct setting_def *def = &settings_table[i];
-        settings_flag_name(def, flag, sizeof(flag));
-        fprintf(out, "  --%-26s %-20s default %s\n", flag,
-                def->type == SETTING_BOOL ? "" : "VALUE", def->default_text);
+        settings_flag_usage(def, flag, sizeof(flag));
+        settings_default_text(def, dflt, sizeof(dflt));
+        settings_describe(def, meaning, sizeof(meaning));
+        fprintf(out, "  %-34s default %s\n", flag, dflt);
+        print_wrapped(meaning, USAGE_INDENT, USAGE_WIDTH, out);
     }
 }

@@ -10,6 +10,7 @@
 #include "listen.h"
 #include "lua_host.h"
 #include "privs.h"
+#include "tine_err.h"
 
 /* Errors in settings the flags set are usage errors (2); the rest are the
  * script's (1). */
@@ -19,7 +20,7 @@ static int status_for(enum setting_source culprit)
 }
 
 /* The source of the setting an error message starts with ("Listen: ..."):
- * every check below names its setting first. */
+ * every check below names its setting first, as users spell it. */
 static enum setting_source source_named_in(const struct settings *s,
                                            const char *err)
 {
@@ -37,7 +38,7 @@ static enum setting_source source_named_in(const struct settings *s,
 static int check_lists(const struct settings *s, char *err, size_t errlen,
                        enum setting_source *culprit)
 {
-    static const char *const names[2] = {"Allow", "Deny"};
+    static const enum setting_id ids[2] = {SET_ALLOW, SET_DENY};
     const struct string_list *lists[2] = {&s->allow, &s->deny};
     struct listen_spec *specs;
     struct access_list list;
@@ -45,7 +46,8 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
     int n, rc = listen_specs(s, &specs, &n, err, errlen);
     free(specs);
     for (int i = 0; rc == 0 && i < 2; i++) {
-        rc = access_build(names[i], lists[i], &list, err, errlen);
+        rc = access_build(settings_def(ids[i])->name, lists[i], &list, err,
+                          errlen);
         if (rc == 0) access_free(&list);
     }
     if (rc == 0) rc = privs_resolve(s->user, s->group, &privs, err, errlen);
@@ -56,7 +58,7 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
 int config_load(const char *script, const struct cli *cli,
                 struct settings *out, char *err, size_t errlen)
 {
-    char why[1024];
+    char why[TINE_ERR_MAX];
     enum setting_source culprit = SOURCE_SCRIPT;
     struct host_env env = {0};
     settings_init(out);

@@ -8,10 +8,12 @@
 
 #include "cli.h"
 #include "settings.h"
+#include "tine_err.h"
 
 /* Fill out (uninitialised on entry) from the script and the flags.
  * Returns 0; or 1 for a script error, 2 for a bad flag (the exit statuses
- * SPEC.md gives), with a one-line message in err. out is freed on error. */
+ * SPEC.md gives), with a one-line message in err (TINE_ERR_MAX bytes, as
+ * the caller's buffer should be). out is freed on error. */
 int config_load(const char *script, const struct cli *cli,
                 struct settings *out, char *err, size_t errlen);
 

@@ -186,7 +186,7 @@ static void deliver_stream(struct conn *c, struct evbuffer *in)
 static void deliver(struct conn *c, int at_eof)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    if (c->set->s->filter[0] == 's')
+    if (c->set->s->filter == FILTER_STREAM)
         deliver_stream(c, in);
     else
         deliver_lines(c, in, at_eof);

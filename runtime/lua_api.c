@@ -232,7 +232,7 @@ static void push_settings(lua_State *L, const struct settings *s)
             break;
         }
         default:
-            lua_pushstring(L, *(char *const *)f);  /* NULL pushes nil */
+            lua_pushstring(L, settings_string(s, def));  /* NULL: nil */
         }
         lua_setfield(L, -2, def->name);
     }

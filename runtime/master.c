@@ -224,7 +224,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     m.cli = cli;
     m.pid_fd = -1;
     notify_open(&m.notify);
-    log_set_level((enum log_level)log_level_from_name(m.s.log_level));
+    log_set_level(m.s.log_level);
     if (m.s.log_file && log_open(m.s.log_file) < 0) {
         fprintf(stderr, "tine: LogFile: cannot open %s: %s\n", m.s.log_file,
                 strerror(errno));

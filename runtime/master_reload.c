@@ -25,12 +25,10 @@ static int listeners_differ(const struct settings *a, const struct settings *b)
     return 0;
 }
 
-/* Keep a's listener settings in b. */
+/* Keep a's listener settings in b (the rows marked restart). */
 static void keep_listeners(const struct settings *a, struct settings *b)
 {
-    settings_copy_one(b, a, settings_find("Port"));
-    settings_copy_one(b, a, settings_find("Address"));
-    settings_copy_one(b, a, settings_find("Listen"));
+    settings_keep_fixed(b, a);
 }
 
 /* Open LogFile anew (a rotated file is followed from now on) and pass
@@ -52,7 +50,7 @@ static void reopen_log(struct master *m)
 
 void master_apply_settings(struct master *m)
 {
-    log_set_level((enum log_level)log_level_from_name(m->s.log_level));
+    log_set_level(m->s.log_level);
     reopen_log(m);
     struct timeval tick = clock_timeval(m->s.master_heart_beat_time);
     event_add(m->tick_ev, &tick);
@@ -69,7 +67,7 @@ static void move_pid_file(struct master *m, struct settings *fresh)
     if (new && fd < 0) {
         log_error("reload: %s; the PidFile stays %s", err,
                   old ? old : "none");
-        settings_copy_one(fresh, &m->s, settings_find("PidFile"));
+        settings_copy_one(fresh, &m->s, settings_def(SET_PID_FILE));
         return;
     }
     if (old) pidfile_release(old, m->pid_fd);

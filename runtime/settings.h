@@ -1,24 +1,69 @@
-/* settings.h: the one table of tine's settings, their defaults, derivations
- * and validation. Script globals, command-line flags and `tine --check` are
- * all driven from this table. */
+/* settings.h: the one table of tine's settings. Each row gives a setting's
+ * name, type, default or derivation, the kind of value its flag takes, a
+ * one-line meaning and whether a reload may change it; settings_init's
+ * defaults, the script globals, the flags, `tine --help`, `tine --check`,
+ * tine.settings and the README's table are all driven from it. Code names
+ * a setting by its enum setting_id, never by its name. */
 #ifndef TINE_SETTINGS_H
 #define TINE_SETTINGS_H
 
 #include <stddef.h>
 #include <stdio.h>
 
+#include "log.h"
+
 enum setting_type {
-    SETTING_INT,    /* whole number within [min, max] */
-    SETTING_NUM,    /* seconds or a fraction, within [min, max] */
-    SETTING_STR,    /* a string; unset is "none" */
-    SETTING_BOOL,
+    SETTING_INT,    /* whole number within [min, max], stored as long */
+    SETTING_NUM,    /* seconds or a fraction, within [min, max]: double */
+    SETTING_STR,    /* a string; unset is NULL ("none") */
+    SETTING_BOOL,   /* int, 0 or 1 */
     SETTING_LIST,   /* a list of strings; a flag may repeat */
-    SETTING_ENUM    /* a string out of def->choices */
+    SETTING_ENUM    /* one of def->choices, stored as a C enum */
 };
 
 /* Where a setting's value came from; a flag beats the script, which beats
  * the default. */
 enum setting_source { SOURCE_DEFAULT, SOURCE_SCRIPT, SOURCE_FLAG };
+
+/* Every setting, in table order (the order of `tine --check`). */
+enum setting_id {
+    SET_PORT,
+    SET_ADDRESS,
+    SET_LISTEN,
+    SET_MAX_SERVER,
+    SET_START_SERVER,
+    SET_MIN_SERVER,
+    SET_MIN_SPARE_SERVER,
+    SET_MAX_SPARE_SERVER,
+    SET_MASTER_HEART_BEAT_TIME,
+    SET_SERVER_HEART_BEAT_TIME,
+    SET_MAX_SESSION_PER_SERVER,
+    SET_MAX_SERVER_EXPIRE_TIME,
+    SET_GRACE_EXPIRE_TIME,
+    SET_MAX_SERVER_SPARE_TIME,
+    SET_MAX_SERVER_LIFE_TIME,
+    SET_MAX_SERVER_LIFE_TIMES,
+    SET_MAX_SERVER_MEMORY,
+    SET_RECYCLE_JITTER,
+    SET_FILTER,
+    SET_MAX_LINE_LENGTH,
+    SET_LOG_LEVEL,
+    SET_LOG_FILE,
+    SET_PID_FILE,
+    SET_USER,
+    SET_GROUP,
+    SET_ALLOW,
+    SET_DENY,
+    SET_MAX_OUTPUT_BUFFER,
+    SET_DAEMONIZE,
+    SET_RESOLVER,
+    SET_MAX_LUA_MEMORY,
+    SET_IDLE_TIMEOUT,
+    SETTINGS_COUNT
+};
+
+/* Filter: how ClientInput is fed. */
+enum filter_kind { FILTER_LINE, FILTER_STREAM };
 
 struct string_list {
     int n;
@@ -44,9 +89,9 @@ struct settings {
     long max_server_life_times;
     long max_server_memory;       /* MiB of RSS; 0: off */
     double recycle_jitter;
-    char *filter;
+    enum filter_kind filter;
     long max_line_length;
-    char *log_level;
+    enum log_level log_level;
     char *log_file;
     char *pid_file;
     char *user;
@@ -58,23 +103,35 @@ struct settings {
     struct string_list resolver;  /* nameservers; none: /etc/resolv.conf */
     long max_lua_memory;          /* MiB of Lua heap per child; 0: off */
     double idle_timeout;          /* close a silent connection; 0: never */
-    enum setting_source source[32];  /* indexed like settings_table */
+    enum setting_source source[SETTINGS_COUNT];
 };
 
 struct setting_def {
     const char *name;          /* CamelCase, as the script's global */
     enum setting_type type;
     size_t offset;             /* into struct settings */
-    const char *default_text;  /* the default as the README states it */
+    double dflt;               /* INT, NUM, BOOL, ENUM (the choice's index) */
+    const char *dflt_str;      /* STR: the default string, or NULL */
+    const char *derivation;    /* a derived default as users read it
+                                * ("MaxServer - MinServer"), or NULL */
     double min, max;           /* bounds for INT and NUM */
     int min_exclusive;         /* NUM: the value must be above min */
-    const char *const *choices;/* ENUM: NULL-terminated */
+    const char *const *choices;/* ENUM: NULL-terminated, in enum order */
+    const char *kind;          /* the flag's value in help: "N", "SECONDS" */
+    int restart;               /* 1: a reload keeps it; restart to change */
+    const char *meaning;       /* one line, for --help and the README */
 };
 
-extern const struct setting_def settings_table[];
+extern const struct setting_def settings_table[SETTINGS_COUNT];
 extern const int settings_count;
 
-/* Fill s with the plain defaults (derived settings are set later by
+/* The definition of setting id. */
+static inline const struct setting_def *settings_def(enum setting_id id)
+{
+    return &settings_table[id];
+}
+
+/* Fill s with the table's plain defaults (derived settings are set later by
  * settings_finish). Every setting's source becomes SOURCE_DEFAULT. */
 void settings_init(struct settings *s);
 
@@ -85,7 +142,11 @@ void settings_free(struct settings *s);
 void settings_copy_one(struct settings *dst, const struct settings *src,
                        const struct setting_def *def);
 
-/* The definition named `name` (CamelCase), or NULL. */
+/* Copy into dst, from src, every setting a reload keeps (def->restart). */
+void settings_keep_fixed(struct settings *dst, const struct settings *src);
+
+/* The definition named `name` (CamelCase, as a script or a message spells
+ * it), or NULL. */
 const struct setting_def *settings_find(const char *name);
 
 /* The definition whose flag is `--kebab` (given without the dashes). */
@@ -93,6 +154,11 @@ const struct setting_def *settings_find_flag(const char *kebab);
 
 /* Write def's flag name ("max-server") into buf. */
 void settings_flag_name(const struct setting_def *def, char *buf, size_t len);
+
+/* A STR setting's value in s (NULL when unset), or an ENUM setting's value
+ * by name ("stream"); NULL for the other types. */
+const char *settings_string(const struct settings *s,
+                            const struct setting_def *def);
 
 /* Setters. Each checks type and range; on error returns -1 with a message
  * naming the setting in err. A list value is appended (the first value from
@@ -106,9 +172,6 @@ int settings_set_string(struct settings *s, const struct setting_def *def,
 int settings_set_bool(struct settings *s, const struct setting_def *def,
                       int value, enum setting_source src,
                       char *err, size_t errlen);
-
-/* What a setting of type t expects, for messages ("a whole number"). */
-const char *settings_type_name(enum setting_type t);
 
 /* Parse text (as given to a flag) into def's setting; -1 and err if it is
  * malformed. Numbers are decimal only. */
@@ -125,8 +188,7 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
 
 /* TTIN (delta 1) / TTOU (delta -1): move MaxServer and MinServer by one,
  * never below 1, and MinSpareServer with them while it is derived. Returns
- * 0, or -1 (nothing changed) when MaxServer would drop below 1 or pass
- * settings_max_server_limit(). */
+ * 0, or -1 (nothing changed) when MaxServer would drop below 1. */
 int settings_resize(struct settings *s, int delta);
 
 /* The most MaxServer can ever be (TTIN included). */
@@ -138,5 +200,23 @@ void settings_print(const struct settings *s, FILE *out);
 /* The setting a misspelt global most likely meant ("MaxServers" gives
  * "MaxServer"), or NULL when name is no near miss of any setting. */
 const char *settings_near_miss(const char *name);
+
+/* def's default as users read it: its derivation, or its value in the
+ * syntax of `tine --check` ("10000", "\"line\"", "false"), "none" when
+ * unset. */
+void settings_default_text(const struct setting_def *def, char *buf,
+                           size_t len);
+
+/* def's flag as typed: "--port PORT", "--listen ADDRESS..." (it repeats),
+ * "--daemonize[=BOOL]" (it takes no value). */
+void settings_flag_usage(const struct setting_def *def, char *buf,
+                         size_t len);
+
+/* def's meaning, followed by "; a reload keeps it: restart to change" for
+ * a setting a reload does not change. */
+void settings_describe(const struct setting_def *def, char *buf, size_t len);
+
+/* Print the README's settings table (Markdown), one row per setting. */
+void settings_markdown(FILE *out);
 
 #endif

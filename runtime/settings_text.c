@@ -1,74 +1,16 @@
-/* settings_text.c: settings as a user reads and writes them: parsed from
- * a flag's text, printed for --check, and the setting a misspelt global
- * most likely meant. */
+/* settings_text.c: the settings as text: `tine --check`'s listing, the
+ * words of `tine --help` and the README's table, and near misses of a
+ * setting's name. */
+#include "settings.h"
+
 #include <ctype.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "settings.h"
+#include "settings_field.h"
 
-/* Does text hold a decimal number and nothing else: a sign, digits with
- * at most one point, an exponent, spaces around? (strtod alone would take
- * "0x7d01", "inf" and "nan" too.) */
-static int is_decimal(const char *p)
-{
-    int digits = 0;
-    while (isspace((unsigned char)*p)) p++;
-    if (*p == '+' || *p == '-') p++;
-    for (; isdigit((unsigned char)*p); p++) digits++;
-    if (*p == '.')
-        for (p++; isdigit((unsigned char)*p); p++) digits++;
-    if (!digits) return 0;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-') p++;
-        if (!isdigit((unsigned char)*p)) return 0;
-        while (isdigit((unsigned char)*p)) p++;
-    }
-    while (isspace((unsigned char)*p)) p++;
-    return *p == '\0';
-}
-
-/* Parse a whole string as a decimal number; -1 if it is not one. */
-static int parse_number(const char *text, double *out)
-{
-    if (!is_decimal(text)) return -1;
-    errno = 0;
-    *out = strtod(text, NULL);
-    return errno == ERANGE ? -1 : 0;
-}
-
-int settings_set_text(struct settings *s, const struct setting_def *def,
-                      const char *text, enum setting_source src,
-                      char *err, size_t errlen)
-{
-    double n;
-    switch (def->type) {
-    case SETTING_INT:
-    case SETTING_NUM:
-        if (parse_number(text, &n) < 0) {
-            snprintf(err, errlen, "%s: expected %s, got \"%s\"", def->name,
-                     settings_type_name(def->type), text);
-            return -1;
-        }
-        return settings_set_number(s, def, n, src, err, errlen);
-    case SETTING_BOOL:
-        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
-            return settings_set_bool(s, def, 1, src, err, errlen);
-        if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
-            return settings_set_bool(s, def, 0, src, err, errlen);
-        snprintf(err, errlen, "%s: expected true or false, got \"%s\"",
-                 def->name, text);
-        return -1;
-    default:
-        return settings_set_string(s, def, text, src, err, errlen);
-    }
-}
-
-/* Print str as a Lua string literal. */
+/* Print str as a Lua string literal. A control byte is written as a
+ * three-digit escape, so a digit after it is not read as part of it. */
 static void print_quoted(const char *str, FILE *out)
 {
     fputc('"', out);
@@ -80,11 +22,23 @@ static void print_quoted(const char *str, FILE *out)
     fputc('"', out);
 }
 
+/* Print l as a Lua table of strings. */
+static void print_list(const struct string_list *l, FILE *out)
+{
+    fputc('{', out);
+    for (int k = 0; k < l->n; k++) {
+        if (k) fputs(", ", out);
+        print_quoted(l->items[k], out);
+    }
+    fputc('}', out);
+}
+
 void settings_print(const struct settings *s, FILE *out)
 {
-    for (int i = 0; i < settings_count; i++) {
+    for (int i = 0; i < SETTINGS_COUNT; i++) {
         const struct setting_def *def = &settings_table[i];
-        const void *f = (const char *)s + def->offset;
+        const void *f = settings_cfield(s, def);
+        const char *str = settings_string(s, def);
         fprintf(out, "%s = ", def->name);
         switch (def->type) {
         case SETTING_INT: fprintf(out, "%ld", *(const long *)f); break;
@@ -92,21 +46,82 @@ void settings_print(const struct settings *s, FILE *out)
         case SETTING_BOOL:
             fputs(*(const int *)f ? "true" : "false", out);
             break;
-        case SETTING_LIST: {
-            const struct string_list *l = f;
-            fputc('{', out);
-            for (int k = 0; k < l->n; k++) {
-                if (k) fputs(", ", out);
-                print_quoted(l->items[k], out);
-            }
-            fputc('}', out);
-            break;
-        }
-        default:
-            if (*(char *const *)f) print_quoted(*(char *const *)f, out);
+        case SETTING_LIST: print_list(f, out); break;
+        case SETTING_STR:
+        case SETTING_ENUM:
+            if (str) print_quoted(str, out);
             else fputs("nil", out);
         }
         fputc('\n', out);
+    }
+}
+
+void settings_default_text(const struct setting_def *def, char *buf,
+                           size_t len)
+{
+    const char *str = def->type == SETTING_ENUM ? def->choices[(int)def->dflt]
+                                                : def->dflt_str;
+    if (def->derivation) {
+        snprintf(buf, len, "%s", def->derivation);
+        return;
+    }
+    switch (def->type) {
+    case SETTING_INT: snprintf(buf, len, "%ld", (long)def->dflt); break;
+    case SETTING_NUM: snprintf(buf, len, "%.15g", def->dflt); break;
+    case SETTING_BOOL: snprintf(buf, len, def->dflt ? "true" : "false"); break;
+    case SETTING_LIST: snprintf(buf, len, "none"); break;
+    case SETTING_STR:
+    case SETTING_ENUM:
+        if (str) snprintf(buf, len, "\"%s\"", str);
+        else snprintf(buf, len, "none");
+    }
+}
+
+void settings_flag_usage(const struct setting_def *def, char *buf,
+                         size_t len)
+{
+    char flag[64];
+    settings_flag_name(def, flag, sizeof(flag));
+    if (def->type == SETTING_BOOL)
+        snprintf(buf, len, "--%s[=%s]", flag, def->kind);
+    else
+        snprintf(buf, len, "--%s %s%s", flag, def->kind,
+                 def->type == SETTING_LIST ? "..." : "");
+}
+
+void settings_describe(const struct setting_def *def, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s", def->meaning,
+             def->restart ? "; a reload keeps it: restart to change" : "");
+}
+
+/* Print text as a Markdown table cell: a '|' would end the cell. */
+static void print_cell(const char *text, FILE *out)
+{
+    fputs("| ", out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '|') fputc('\\', out);
+        fputc(*p, out);
+    }
+    fputc(' ', out);
+}
+
+void settings_markdown(FILE *out)
+{
+    char flag[96], dflt[96], meaning[1024];
+    fputs("| Setting | Flag | Default | Meaning |\n|---|---|---|---|\n", out);
+    for (int i = 0; i < SETTINGS_COUNT; i++) {
+        const struct setting_def *def = &settings_table[i];
+        char code[100];
+        settings_flag_usage(def, flag, sizeof(flag));
+        snprintf(code, sizeof(code), "`%s`", flag);
+        settings_default_text(def, dflt, sizeof(dflt));
+        settings_describe(def, meaning, sizeof(meaning));
+        print_cell(def->name, out);
+        print_cell(code, out);
+        print_cell(dflt, out);
+        print_cell(meaning, out);
+        fputs("|\n", out);
     }
 }
 
@@ -138,7 +153,7 @@ static size_t edit_distance(const char *a, const char *b)
 const char *settings_near_miss(const char *name)
 {
     if (settings_find(name)) return NULL;
-    for (int i = 0; i < settings_count; i++) {
+    for (int i = 0; i < SETTINGS_COUNT; i++) {
         const char *candidate = settings_table[i].name;
         size_t allowed = strlen(candidate) >= 8 ? 2 : 1;
         if (strcasecmp(name, candidate) == 0 ||
@@ -147,4 +162,3 @@ const char *settings_near_miss(const char *name)
     }
     return NULL;
 }
-

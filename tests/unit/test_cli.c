@@ -213,6 +213,8 @@ static void test_malformed_values(void **state)
         {"--max-server", "-1", "MaxServer"},
         {"--start-server", "2.5", "StartServer"},
         {"--port", "70000", "Port"},
+        {"--port", "0x7d01", "Port"},
+        {"--max-server-expire-time", "nan", "MaxServerExpireTime"},
         {"--master-heart-beat-time", "0", "MasterHeartBeatTime"},
         {"--filter", "xml", "Filter"},
         {"--log-level", "loud", "LogLevel"},
@@ -335,27 +337,77 @@ static void test_apply_last_flag_wins(void **state)
 
 /* ---- usage ------------------------------------------------------------- */
 
-/* The usage text names every setting's flag with its default. */
-static void test_usage_lists_flags(void **state)
+/* cli_usage's text, as a malloc'd string. */
+static char *usage_text(void)
 {
-    char *text = NULL, flag[72];
+    char *text = NULL;
     size_t len = 0;
-    (void)state;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
     cli_usage(f);
     fclose(f);
+    return text;
+}
+
+/* The meaning under a flag's line at *p: the lines indented by 6 spaces
+ * that follow, joined by single spaces into buf; none is over 78 columns.
+ * Advances *p past them. */
+static void read_meaning(const char **p, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    while (strncmp(*p, "      ", 6) == 0 && (*p)[6] != ' ') {
+        size_t n = strcspn(*p, "\n");
+        assert_true(n <= 78);
+        used += (size_t)snprintf(buf + used, len - used, "%s%.*s",
+                                 used ? " " : "", (int)n - 6, *p + 6);
+        *p += n + ((*p)[n] == '\n');
+    }
+}
+
+/* Every setting has its entry, in table order: "  --flag KIND", then
+ * "default" and the default on the same line, then its meaning (with the
+ * restart note for a setting a reload keeps), wrapped. */
+static void test_usage_lists_flags(void **state)
+{
+    char *text = usage_text(), usage[96], dflt[96], want[1024], got[1024];
+    const char *p = text;
+    (void)state;
     assert_contains(text, "usage: tine");
     for (int i = 0; i < settings_count; i++) {
-        flag[0] = '-';
-        flag[1] = '-';
-        settings_flag_name(&settings_table[i], flag + 2, sizeof(flag) - 2);
-        strcat(flag, " ");
-        assert_contains(text, flag);
+        const struct setting_def *def = &settings_table[i];
+        settings_flag_usage(def, usage, sizeof(usage));
+        settings_default_text(def, dflt, sizeof(dflt));
+        settings_describe(def, want, sizeof(want));
+        p = strstr(p, "\n  --");
+        if (!p) fail_msg("no entry for %s", def->name);
+        p += 3;
+        size_t n = strcspn(p, "\n");
+        assert_int_equal(strncmp(p, usage, strlen(usage)), 0);
+        assert_true(p[strlen(usage)] == ' ');
+        size_t tail = strlen("default ") + strlen(dflt);
+        assert_true(n > tail);
+        if (strncmp(p + n - tail, "default ", 8) != 0 ||
+            strncmp(p + n - strlen(dflt), dflt, strlen(dflt)) != 0)
+            fail_msg("%s: \"%.*s\" does not end with default %s", def->name,
+                     (int)n, p, dflt);
+        p += n + 1;
+        read_meaning(&p, got, sizeof(got));
+        assert_string_equal(got, want);
+        p--;  /* the next entry's search starts at this newline */
     }
-    assert_contains(text, "--max-server");
-    assert_contains(text, "--master-heart-beat-time");
+    assert_null(strstr(p, "\n  --"));
     free(text);
+}
+
+/* --settings-markdown, the README table's generator, needs no script. */
+static void test_settings_markdown_mode(void **state)
+{
+    struct cli c;
+    (void)state;
+    parse_ok(ARGV("tine", "--settings-markdown"), &c);
+    assert_int_equal(c.mode, CLI_SETTINGS_MARKDOWN);
+    cli_free(&c);
 }
 
 int main(void)
@@ -378,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_apply_beats_script),
         cmocka_unit_test(test_apply_last_flag_wins),
         cmocka_unit_test(test_usage_lists_flags),
+        cmocka_unit_test(test_settings_markdown_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
