@@ -13,13 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "callback.h"
 #include "clock.h"
 #include "conn_set.h"
 #include "framing.h"
 #include "log.h"
 #include "lua_api.h"
-#include "lua_host.h"
+#include "settings.h"
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void on_read(struct bufferevent *bev, void *arg);
@@ -87,7 +88,7 @@ static void conn_finish(struct conn *c)
     api_client_detach(h, ref);
     event_free(c->read_ev);
     bufferevent_free(c->bev);
-    host_client_call(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
+    api_call_client(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
                      strlen(reason), on_disconnected_done,
                      (void *)(uintptr_t)id);
     api_client_release(h, ref);
@@ -116,7 +117,7 @@ static void on_task_done(void *owner, int cb, int failed, const char *err)
  * failed at once. One that waits holds c's input until it ends. */
 static int call_client(struct conn *c, int cb, const char *arg, size_t len)
 {
-    enum sched_result r = host_client_call(c->set->host, cb,
+    enum sched_result r = api_call_client(c->set->host, cb,
                                            c->client_ref, c->id, arg, len,
                                            on_task_done, c);
     if (r == SCHED_WAITING) {
@@ -307,24 +308,6 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-/* Fill in the peer's address for the client object. */
-static void describe_peer(struct conn *c, const struct sockaddr *peer)
-{
-    if (peer->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
-        inet_ntop(AF_INET, &in->sin_addr, c->remote_ip, sizeof(c->remote_ip));
-        c->remote_port = ntohs(in->sin_port);
-    } else if (peer->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
-        inet_ntop(AF_INET6, &in6->sin6_addr, c->remote_ip,
-                  sizeof(c->remote_ip));
-        c->remote_port = ntohs(in6->sin6_port);
-    } else {
-        strcpy(c->remote_ip, "unix");
-        c->remote_port = 0;
-    }
-}
-
 struct conn *conn_open(struct conn_set *set, int fd,
                        const struct sockaddr *peer, int local_port)
 {
@@ -340,7 +323,7 @@ struct conn *conn_open(struct conn_set *set, int fd,
     c->set = set;
     c->last_input = clock_coarse();
     c->local_port = local_port;
-    describe_peer(c, peer);
+    addr_text(peer, c->remote_ip, sizeof(c->remote_ip), &c->remote_port);
     c->bev = bufferevent_socket_new(set->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->read_ev = event_new(set->base, fd, EV_READ | EV_PERSIST,
                            on_readable, c);

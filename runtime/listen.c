@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
+
 #define BACKLOG 4096
 
 /* Parse "port" (1..65535) into *port; -1 if it is not one. */
@@ -214,14 +216,8 @@ static int describe_inherited(int fd, struct listener *l, char *err,
         snprintf(l->name, sizeof(l->name), "unix:%s", l->path);
         return 0;
     }
-    char host[INET6_ADDRSTRLEN] = "?";
-    const void *addr = ss.ss_family == AF_INET6
-        ? (const void *)&((const struct sockaddr_in6 *)&ss)->sin6_addr
-        : (const void *)&((const struct sockaddr_in *)&ss)->sin_addr;
-    inet_ntop(ss.ss_family, addr, host, sizeof(host));
-    l->port = ntohs(ss.ss_family == AF_INET6
-                        ? ((const struct sockaddr_in6 *)&ss)->sin6_port
-                        : ((const struct sockaddr_in *)&ss)->sin_port);
+    char host[ADDR_TEXT_MAX];
+    addr_text((const struct sockaddr *)&ss, host, sizeof(host), &l->port);
     snprintf(l->name, sizeof(l->name),
              ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, l->port);
     return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "callback.h"
 #include "child.h"
 #include "clock.h"
 #include "conn.h"
@@ -141,6 +142,22 @@ int api_client_new(struct lua_host *h, struct conn *c)
 void api_client_push(struct lua_host *h, int ref)
 {
     lua_rawgeti(h->L, LUA_REGISTRYINDEX, ref);
+}
+
+enum sched_result api_call_client(struct lua_host *h, int cb, int client_ref,
+                                  unsigned long id, const char *arg,
+                                  size_t len, sched_done_fn done, void *owner)
+{
+    lua_State *L = h->L;
+    char err[4096];
+    if (!host_push_callback(h, cb)) return SCHED_DONE;
+    api_client_push(h, client_ref);
+    if (arg) lua_pushlstring(L, arg, len);
+    enum sched_result r = sched_call(&h->sched, L, cb, arg ? 2 : 1, done,
+                                     owner, err, sizeof(err));
+    if (r == SCHED_FAILED)
+        log_error("%s failed for client %lu: %s", callback_name(cb), id, err);
+    return r;
 }
 
 void api_client_detach(struct lua_host *h, int ref)

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "scheduler.h"
+
 struct lua_host;
 struct conn;
 
@@ -17,6 +19,16 @@ int api_client_new(struct lua_host *h, struct conn *c);
 
 /* Push the client object with registry reference ref. */
 void api_client_push(struct lua_host *h, int ref);
+
+/* Run a client callback (cb: ClientConnected, ClientInput,
+ * ClientDisconnected, ClientError or ClientFlushed) as a task with the
+ * client object of registry reference client_ref and, unless arg is NULL,
+ * a string; id names the client in the log. A missing function is skipped
+ * (done). An error is logged with its traceback: at once (SCHED_FAILED),
+ * or, for a task that waited, by the done callback, which gets it. */
+enum sched_result api_call_client(struct lua_host *h, int cb, int client_ref,
+                                  unsigned long id, const char *arg,
+                                  size_t len, sched_done_fn done, void *owner);
 
 /* The connection is gone: the client object's methods now answer
  * "closed". */

@@ -298,45 +298,21 @@ int host_has_function(struct lua_host *h, const char *name)
     return yes;
 }
 
-/* Push the global function the script defines for cb (or what else the
- * global holds). Its name is interned once, so no call hashes it. */
-static void push_callback(struct lua_host *h, int cb)
+int host_push_callback(struct lua_host *h, int cb)
 {
     lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->name_ref[cb]);
     lua_rawget(h->L, LUA_GLOBALSINDEX);
+    if (lua_isfunction(h->L, -1)) return 1;
+    lua_pop(h->L, 1);  /* not a function */
+    return 0;
 }
 
 enum sched_result host_call_hook(struct lua_host *h, int cb,
                                  sched_done_fn done, void *owner,
                                  char *err, size_t errlen)
 {
-    push_callback(h, cb);
-    if (!lua_isfunction(h->L, -1)) {
-        lua_pop(h->L, 1);  /* not a function */
-        return SCHED_DONE;
-    }
+    if (!host_push_callback(h, cb)) return SCHED_DONE;
     return sched_call(&h->sched, h->L, cb, 0, done, owner, err, errlen);
-}
-
-enum sched_result host_client_call(struct lua_host *h, int cb,
-                                   int client_ref, unsigned long id,
-                                   const char *arg, size_t len,
-                                   sched_done_fn done, void *owner)
-{
-    lua_State *L = h->L;
-    char err[4096];
-    push_callback(h, cb);
-    if (!lua_isfunction(L, -1)) {
-        lua_pop(L, 1);  /* not a function */
-        return SCHED_DONE;
-    }
-    api_client_push(h, client_ref);
-    if (arg) lua_pushlstring(L, arg, len);
-    enum sched_result r = sched_call(&h->sched, L, cb, arg ? 2 : 1, done,
-                                     owner, err, sizeof(err));
-    if (r == SCHED_FAILED)
-        log_error("%s failed for client %lu: %s", callback_name(cb), id, err);
-    return r;
 }
 
 unsigned host_heap_kb(struct lua_host *h)

@@ -86,16 +86,10 @@ enum sched_result host_call_hook(struct lua_host *h, int cb,
                                  sched_done_fn done, void *owner,
                                  char *err, size_t errlen);
 
-/* Run a client callback (cb: ClientConnected, ClientInput,
- * ClientDisconnected or ClientError) as a task with the client object of
- * registry reference client_ref and, unless arg is NULL, a string; id
- * names the client in the log. A missing function is skipped (done). An
- * error is logged with its traceback: at once (SCHED_FAILED), or, for a
- * task that waited, before done(owner, 1, ...) is called. */
-enum sched_result host_client_call(struct lua_host *h, int cb,
-                                   int client_ref, unsigned long id,
-                                   const char *arg, size_t len,
-                                   sched_done_fn done, void *owner);
+/* Push the function the script defines for callback cb (its global,
+ * looked up by an interned name): 1, or 0 (nothing pushed) if the global
+ * is not a function. */
+int host_push_callback(struct lua_host *h, int cb);
 
 /* Cut the traceback off an error message, leaving file:line: message. */
 void host_strip_traceback(char *err);
