@@ -26,6 +26,7 @@
 #include "privs.h"
 #include "procmem.h"
 #include "scoreboard.h"
+#include "tine_err.h"
 
 long child_connections(struct child *ch)
 {
@@ -44,7 +45,7 @@ static void on_stopped(void *owner, int cb, int failed, const char *err)
  * ChildStop (which may wait). */
 void child_maybe_finish(struct child *ch)
 {
-    char err[4096];
+    char err[TINE_ERR_MAX];
     if (!ch->stopping || child_connections(ch) > 0 || ch->finished) return;
     ch->finished = 1;
     enum sched_result r = host_call_hook(ch->host, CB_CHILD_STOP, on_stopped,
@@ -77,7 +78,7 @@ static void on_stopping_done(void *owner, int cb, int failed, const char *err)
  * GraceExpireTime at the latest. */
 static void begin_stop(struct child *ch)
 {
-    char err[4096];
+    char err[TINE_ERR_MAX];
     if (ch->stopping) return;
     ch->stopping = 1;
     child_update_accepting(ch);
@@ -221,7 +222,7 @@ static void become_ready(struct child *ch)
 static void on_started(void *owner, int cb, int failed, const char *err)
 {
     struct child *ch = owner;
-    char why[4096];
+    char why[TINE_ERR_MAX];
     (void)cb;
     if (!failed) {
         become_ready(ch);
@@ -303,7 +304,7 @@ static void teardown(struct child *ch)
 int child_main(const struct child_start *st)
 {
     struct child ch;
-    char err[4096] = "";
+    char err[TINE_ERR_MAX] = "";
     memset(&ch, 0, sizeof(ch));
     ch.s = st->settings;
     ch.scoreboard = st->scoreboard;

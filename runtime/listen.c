@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "tine_err.h"
 
 #define BACKLOG 4096
 
@@ -276,7 +277,7 @@ int listen_open_all(const struct settings *s, struct listener **out, int *n,
     *out = calloc((size_t)(nspecs ? nspecs : 1), sizeof(**out));
     if (!*out) abort();
     for (int i = 0; i < nspecs; i++) {
-        char why[512];
+        char why[TINE_ERR_MAX];
         if (listen_open(&specs[i], &(*out)[i], why, sizeof(why)) < 0) {
             snprintf(err, errlen, "cannot listen on %s", why);
             listen_close_all(*out, *n, 1);

@@ -25,6 +25,7 @@
 #include "scheduler.h"
 #include "sock_api.h"
 #include "timer_api.h"
+#include "tine_err.h"
 
 #define CLIENT_MT "tine.client"
 #define HANDLE_MT "tine.client_handle"
@@ -149,7 +150,7 @@ enum sched_result api_call_client(struct lua_host *h, int cb, int client_ref,
                                   size_t len, sched_done_fn done, void *owner)
 {
     lua_State *L = h->L;
-    char err[4096];
+    char err[TINE_ERR_MAX];
     if (!host_push_callback(h, cb)) return SCHED_DONE;
     api_client_push(h, client_ref);
     if (arg) lua_pushlstring(L, arg, len);

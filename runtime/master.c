@@ -18,6 +18,7 @@
 #include "log.h"
 #include "master_int.h"
 #include "pidfile.h"
+#include "tine_err.h"
 
 #define MIN_SCOREBOARD_SLOTS 256
 
@@ -101,7 +102,7 @@ static void raise_fd_limit(void)
 /* Bind (or take over) the listeners and log them. */
 static int open_listeners(struct master *m)
 {
-    char err[512];
+    char err[TINE_ERR_MAX];
     int inherited;
     if (listen_open_all(&m->s, &m->listeners, &m->nlisteners, &inherited,
                         err, sizeof(err)) < 0) {
@@ -180,7 +181,7 @@ static int open_scoreboard(struct master *m)
 /* Start the pool: StartServer children, then the loop. */
 static int serve(struct master *m)
 {
-    char err[256];
+    char err[TINE_ERR_MAX];
     if (open_scoreboard(m) < 0) return 1;
     if (setup_events(m, err, sizeof(err)) < 0) {
         log_error("cannot set up the master's event loop: %s", err);
@@ -200,7 +201,7 @@ static int serve(struct master *m)
 /* Detach and take the PidFile; -1 if the server must not go on. */
 static int take_process(struct master *m)
 {
-    char err[600];
+    char err[TINE_ERR_MAX];
     if (m->s.daemonize && daemon(1, 0) < 0) {
         log_error("daemon() failed: %s", strerror(errno));
         return -1;

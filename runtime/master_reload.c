@@ -13,6 +13,7 @@
 #include "log.h"
 #include "master_int.h"
 #include "pidfile.h"
+#include "tine_err.h"
 
 /* Did the reload change what is bound? */
 static int listeners_differ(const struct settings *a, const struct settings *b)
@@ -60,7 +61,7 @@ void master_apply_settings(struct master *m)
  * and remove the old, or keep the old if the new cannot be taken. */
 static void move_pid_file(struct master *m, struct settings *fresh)
 {
-    char err[600];
+    char err[TINE_ERR_MAX];
     const char *old = m->s.pid_file, *new = fresh->pid_file;
     if ((!old && !new) || (old && new && strcmp(old, new) == 0)) return;
     int fd = new ? pidfile_take(new, err, sizeof(err)) : -1;
@@ -135,7 +136,7 @@ static void notify_reloading(struct master *m)
 void master_reload(struct master *m)
 {
     struct settings fresh;
-    char err[2048];
+    char err[TINE_ERR_MAX];
     reopen_log(m);  /* first: a rotated log is followed even if the
                      * script then fails to load */
     notify_reloading(m);

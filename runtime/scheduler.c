@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "scoreboard.h"
+#include "tine_err.h"
 
 struct sched_task {
     lua_State *co;
@@ -216,7 +217,7 @@ lua_State *sched_thread(struct sched_task *t) { return t->co; }
 
 void sched_resume(struct sched *s, struct sched_task *t, int nresults)
 {
-    char err[4096];
+    char err[TINE_ERR_MAX];
     sched_done_fn done = t->done;
     void *owner = t->owner;
     int cb = t->cb;

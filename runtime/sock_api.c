@@ -18,6 +18,7 @@
 #include "sock.h"
 #include "sock_pool.h"
 #include "sock_api_int.h"
+#include "tine_err.h"
 
 #define DEFAULT_POOL_SIZE 30
 #define DEFAULT_IDLE_SECONDS 60.0
@@ -160,7 +161,7 @@ static void on_resolved(void *arg, const char *err, const struct addrinfo *ai)
 /* Resolve host, then connect: at once for a numeric address. */
 static int connect_host(lua_State *L, struct lsock *ls, const char *host)
 {
-    char err[128];
+    char err[TINE_ERR_MAX];
     struct resolver *r = resolver_of(ls->api, err, sizeof(err));
     if (!r) return sock_api_fail(L, err);
     ls->resolving_now = 1;
@@ -395,7 +396,7 @@ static int api_resolve(lua_State *L)
 {
     struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
     const char *name = luaL_checkstring(L, 1);
-    char err[128];
+    char err[TINE_ERR_MAX];
     struct resolver *r = resolver_of(api, err, sizeof(err));
     if (!r) return sock_api_fail(L, err);
     struct lookup *q = lua_newuserdata(L, sizeof(*q));

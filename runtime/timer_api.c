@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "scheduler.h"
+#include "tine_err.h"
 
 #define TIMER_MT "tine.timer"
 
@@ -81,7 +82,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     struct timer *t = arg;
     struct sched *s = t->env->sched;
     lua_State *L = s->L;
-    char err[4096];
+    char err[TINE_ERR_MAX];
     (void)fd;
     (void)what;
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->fn_ref);
@@ -191,7 +192,7 @@ static int tine_now(lua_State *L)
 static int tine_spawn(lua_State *L)
 {
     struct timer_env *env = env_of(L);
-    char err[4096];
+    char err[TINE_ERR_MAX];
     luaL_checktype(L, 1, LUA_TFUNCTION);
     int nargs = lua_gettop(L) - 1;
     if (sched_call(env->sched, L, CB_SPAWN, nargs, log_task_error, NULL, err,

@@ -5,6 +5,6 @@
 #ifndef TINE_ERR_H
 #define TINE_ERR_H
 
-#define TINE_ERR_MAX 2048
+#define TINE_ERR_MAX 4096  /* a Lua error with its traceback fits */
 
 #endif
