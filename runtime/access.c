@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digits.h"
+
 int access_parse(const char *text, struct access_rule *out, char *err,
                  size_t errlen)
 {
@@ -28,15 +30,11 @@ int access_parse(const char *text, struct access_rule *out, char *err,
         goto bad;
     }
     if (slash) {
-        const char *digits = slash + 1;
-        int p = 0;
-        if (*digits == '\0' || strlen(digits) > 3) goto bad;
-        for (const char *d = digits; *d; d++) {
-            if (!isdigit((unsigned char)*d)) goto bad;
-            p = p * 10 + (*d - '0');
-        }
-        if (p > out->prefix) goto bad;
-        out->prefix = p;
+        unsigned long p;
+        if (digits_whole(slash + 1, strlen(slash + 1),
+                         (unsigned long)out->prefix, &p) < 0)
+            goto bad;
+        out->prefix = (int)p;
     }
     return 0;
 bad:

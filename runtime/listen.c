@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "digits.h"
 #include "tine_err.h"
 
 #define BACKLOG 4096
@@ -22,13 +23,8 @@
 /* Parse "port" (1..65535) into *port; -1 if it is not one. */
 static int parse_port(const char *text, int *port)
 {
-    long p = 0;
-    if (*text == '\0' || strlen(text) > 5) return -1;
-    for (const char *d = text; *d; d++) {
-        if (!isdigit((unsigned char)*d)) return -1;
-        p = p * 10 + (*d - '0');
-    }
-    if (p < 1 || p > 65535) return -1;
+    unsigned long p;
+    if (digits_whole(text, strlen(text), 65535, &p) < 0 || p < 1) return -1;
     *port = (int)p;
     return 0;
 }

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A whole decimal number in text, or -1. */
+#include "digits.h"
+
+/* A whole decimal number in text (a uid or gid), or -1. */
 static long numeric(const char *text)
 {
-    char *end;
-    long v = strtol(text, &end, 10);
-    return (end != text && *end == '\0' && v >= 0) ? v : -1;
+    unsigned long v;
+    return digits_whole(text, strlen(text), 0x7fffffff, &v) == 0 ? (long)v
+                                                                 : -1;
 }
 
 int privs_resolve(const char *user, const char *group, struct privs *out,
