@@ -98,12 +98,16 @@ describe("a crash loop", function()
 function ChildStart()
   if io.open(%q) then error("the database is down") end
 end]]):format(dir .. "/down")):gsub("StartServer = 2", "StartServer = 1"), children = 1}
-    local pid = server:children()[1]
+    -- the first child must be up before it is killed: a server whose first
+    -- generation never starts gives up instead
+    local c, _, pid = hello(server)
+    c:close()
     T.write_file(dir .. "/down", "")
     T.signal(pid, "KILL")
     local t0 = socket.gettime()
     assert.truthy(T.wait_until(function()
-      return server:log_text():find("forking again in 0%.8 s") end, 10))
+      return server:log_text():find("forking again in 0%.8 s") end, 10),
+      server:log_text())
     local elapsed = socket.gettime() - t0
     local log = server:log_text()
     -- the kill is replaced at once; then 0.2 + 0.4 s of waiting came
