@@ -110,16 +110,19 @@ static void report_status(struct master *m)
 {
     char status[256];
     long children = 0, idle = 0, conns = 0;
+    unsigned long long accepted = 0;  /* by the children running now */
     FOR_EACH_CHILD(m, r) {
+        struct scoreboard_slot *slot = master_slot(m, r);
         if (r->killed) continue;
         children++;
         idle += master_conns(m, r) == 0;
         conns += master_conns(m, r);
+        accepted += slot ? slot->accepted : 0;
     }
     snprintf(status, sizeof(status),
-             "generation %ld: %ld children, %ld idle, %ld connections%s",
-             m->generation, children, idle, conns,
-             m->paused ? ", paused" : "");
+             "generation %ld: %ld children, %ld idle, %ld connections, "
+             "%llu accepted%s", m->generation, children, idle, conns,
+             accepted, m->paused ? ", paused" : "");
     notify_status(&m->notify, status);
 }
 
