@@ -178,7 +178,22 @@ static int open_scoreboard(struct master *m)
     return 0;
 }
 
-/* Start the pool: StartServer children, then the loop. */
+/* Take the PidFile; -1 (logged) if another master holds it. */
+static int take_pid_file(struct master *m)
+{
+    char err[TINE_ERR_MAX];
+    if (!m->s.pid_file) return 0;
+    m->pid_fd = pidfile_take(m->s.pid_file, err, sizeof(err));
+    if (m->pid_fd >= 0) return 0;
+    log_error("%s", err);
+    free(m->s.pid_file);  /* not ours: do not remove it at exit */
+    m->s.pid_file = NULL;
+    return -1;
+}
+
+/* Start the pool: the loop's events, the PidFile (only once signals are
+ * handled, so a HUP or TERM sent as soon as the file names us is never
+ * fatal), StartServer children, then the loop. */
 static int serve(struct master *m)
 {
     char err[TINE_ERR_MAX];
@@ -187,6 +202,7 @@ static int serve(struct master *m)
         log_error("cannot set up the master's event loop: %s", err);
         return 1;
     }
+    if (take_pid_file(m) < 0) return 1;
     log_info("tine master %d serving %s with %ld children", (int)getpid(),
              m->script, m->s.start_server);
     for (long i = 0; i < m->s.start_server; i++)
@@ -198,21 +214,14 @@ static int serve(struct master *m)
     return m->exit_code;
 }
 
-/* Detach and take the PidFile; -1 if the server must not go on. */
-static int take_process(struct master *m)
+/* Detach into the background if asked; -1 if that failed. */
+static int detach(struct master *m)
 {
-    char err[TINE_ERR_MAX];
     if (m->s.daemonize && daemon(1, 0) < 0) {
         log_error("daemon() failed: %s", strerror(errno));
         return -1;
     }
-    if (!m->s.pid_file) return 0;
-    m->pid_fd = pidfile_take(m->s.pid_file, err, sizeof(err));
-    if (m->pid_fd >= 0) return 0;
-    log_error("%s", err);
-    free(m->s.pid_file);  /* not ours: do not remove it at exit */
-    m->s.pid_file = NULL;
-    return -1;
+    return 0;
 }
 
 int master_run(struct settings *s, const char *script, const struct cli *cli)
@@ -235,7 +244,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     signal(SIGPIPE, SIG_IGN);
     srandom((unsigned)getpid() ^ (unsigned)clock_now());
     raise_fd_limit();
-    if (open_listeners(&m) == 0 && take_process(&m) == 0)
+    if (open_listeners(&m) == 0 && detach(&m) == 0)
         rc = serve(&m);
     teardown(&m);
     return rc;
