@@ -39,20 +39,10 @@ int host_pcall(struct lua_host *h, int cb, int nargs, char *err,
                size_t errlen)
 {
     lua_State *L = h->L;
-    struct scoreboard_slot *slot = h->env.slot;
-    int prev_cb = 0;
-    double prev_since = 0;
-    if (slot) {
-        prev_cb = slot->callback;
-        prev_since = slot->callback_since;
-        slot->callback_since = clock_coarse();  /* enough to say what hung */
-        slot->callback = cb;
-    }
+    struct scoreboard_mark saved = {0, 0};
+    scoreboard_enter(h->env.slot, cb, clock_coarse(), &saved);
     int status = lua_pcall(L, nargs, 0, TRACEBACK_INDEX);
-    if (slot) {
-        slot->callback = prev_cb;
-        slot->callback_since = prev_since;
-    }
+    scoreboard_leave(h->env.slot, &saved);
     if (status == 0) return 0;
     const char *msg = lua_tostring(L, -1);
     snprintf(err, errlen, "%s", msg ? msg : "(error without a message)");

@@ -149,24 +149,15 @@ static enum sched_result run(struct sched *s, struct sched_task *t,
 {
     struct sched_task *outer = s->current;
     struct scoreboard_slot *slot = s->slot;
-    int prev_cb = 0;
-    double prev_since = 0;
-    if (slot) {
-        prev_cb = slot->callback;
-        prev_since = slot->callback_since;
-        slot->callback_since = clock_coarse();  /* enough to say what hung */
-        slot->callback = t->cb;
-    }
+    struct scoreboard_mark saved = {0, 0};
+    scoreboard_enter(slot, t->cb, clock_coarse(), &saved);
     int guarded = s->guard ? *s->guard : 0;
     s->current = t;
     if (s->guard) *s->guard = 1;
     int status = lua_resume(t->co, nargs);
     if (s->guard) *s->guard = guarded;
     s->current = outer;
-    if (slot) {
-        slot->callback = prev_cb;
-        slot->callback_since = prev_since;
-    }
+    scoreboard_leave(slot, &saved);
     if (status == 0) {
         lua_settop(t->co, 0);
         t->next = s->idle;

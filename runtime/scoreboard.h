@@ -41,4 +41,31 @@ void scoreboard_release(struct scoreboard *sb, int i);
 long scoreboard_least_busy(const struct scoreboard *sb, int self, double now,
                            double stuck);
 
+/* What a slot said before a callback began, to be put back after it. */
+struct scoreboard_mark {
+    int32_t callback;
+    double since;
+};
+
+/* Record in slot (if any) that callback cb runs from now (coarse time:
+ * enough to say what hung); the slot's previous state goes into *saved. */
+static inline void scoreboard_enter(struct scoreboard_slot *slot, int cb,
+                                    double now, struct scoreboard_mark *saved)
+{
+    if (!slot) return;
+    saved->callback = slot->callback;
+    saved->since = slot->callback_since;
+    slot->callback_since = now;
+    slot->callback = cb;
+}
+
+/* Put back what scoreboard_enter saved. */
+static inline void scoreboard_leave(struct scoreboard_slot *slot,
+                                    const struct scoreboard_mark *saved)
+{
+    if (!slot) return;
+    slot->callback = saved->callback;
+    slot->callback_since = saved->since;
+}
+
 #endif
