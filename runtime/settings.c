@@ -45,10 +45,12 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_MAX_SERVER] = {"MaxServer", COUNT(max_server, 1, 100000),
         .dflt = 20, .kind = "N", .meaning = "most children at once"},
     [SET_START_SERVER] = {"StartServer", COUNT(start_server, 1, 100000),
-        .dflt = 5, .kind = "N", .meaning = "children forked at start"},
+        .dflt = 5, .kind = "N", .meaning = "children forked at start; the default is brought within a "
+                   "MaxServer below it"},
     [SET_MIN_SERVER] = {"MinServer", COUNT(min_server, 0, 100000),
         .derivation = "StartServer", .kind = "N",
-        .meaning = "fewest children; below it the master forks more"},
+        .meaning = "fewest children; below it the master forks more; when "
+                   "derived, at most MaxServer"},
     [SET_MIN_SPARE_SERVER] = {"MinSpareServer",
         COUNT(min_spare_server, 0, 100000), .derivation = "MinServer",
         .kind = "N",
@@ -66,7 +68,8 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
         SECONDS(server_heart_beat_time, 0, 86400), .min = HEARTBEAT_MIN,
         .derivation = "MasterHeartBeatTime / 2",
         .meaning = "how often a child reports to the master; at least 0.01 "
-                   "when given"},
+                   "when given; when derived, below a given "
+                   "MaxServerExpireTime (half of it)"},
     [SET_MAX_SESSION_PER_SERVER] = {"MaxSessionPerServer",
         COUNT(max_session_per_server, 0, UNLIMITED), .kind = "N",
         .meaning = "most open connections per child (0: no limit); exact: a "
@@ -74,7 +77,8 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_MAX_SERVER_EXPIRE_TIME] = {"MaxServerExpireTime",
         SECONDS(max_server_expire_time, 1, UNLIMITED),
         .derivation = "5 * MasterHeartBeatTime",
-        .meaning = "a child silent this long is killed and replaced"},
+        .meaning = "a child silent this long is killed and replaced; when "
+                   "derived, above a given ServerHeartBeatTime (5 times it)"},
     [SET_GRACE_EXPIRE_TIME] = {"GraceExpireTime",
         SECONDS(grace_expire_time, 0, UNLIMITED),
         .derivation = "MaxServerExpireTime",

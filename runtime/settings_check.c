@@ -12,8 +12,7 @@ static int is_default(const struct settings *s, enum setting_id id)
 }
 
 /* A derived MinSpareServer is MinServer, capped at a MaxSpareServer above
- * 0, so a derived floor never contradicts the ceiling it sits under. An
- * explicit one is left as the user gave it. */
+ * 0. An explicit one is left as the user gave it. */
 static void derive_min_spare(struct settings *s)
 {
     if (!is_default(s, SET_MIN_SPARE_SERVER)) return;
@@ -22,55 +21,80 @@ static void derive_min_spare(struct settings *s)
         s->min_spare_server = s->max_spare_server;
 }
 
-/* Fill in the settings whose default is derived from others (the
- * derivations settings_table states). */
-static void derive(struct settings *s)
+/* A derived count is brought within the limits the user gave: at most
+ * MaxServer (MinSpareServer follows MinServer). An explicit value is left
+ * as the user gave it, to be checked. */
+static void derive_counts(struct settings *s)
 {
-    if (is_default(s, SET_MIN_SERVER)) s->min_server = s->start_server;
+    if (is_default(s, SET_START_SERVER) && s->start_server > s->max_server)
+        s->start_server = s->max_server;
+    if (is_default(s, SET_MIN_SERVER)) {
+        s->min_server = s->start_server;
+        if (s->min_server > s->max_server) s->min_server = s->max_server;
+    }
     if (is_default(s, SET_MAX_SPARE_SERVER))
         s->max_spare_server = s->max_server > s->min_server
                                   ? s->max_server - s->min_server : 0;
     derive_min_spare(s);
+}
+
+/* Derived times follow the given ones: a derived ServerHeartBeatTime stays
+ * below a given MaxServerExpireTime, and a derived MaxServerExpireTime
+ * above a given ServerHeartBeatTime, so only two given values can clash. */
+static void derive_times(struct settings *s)
+{
     if (is_default(s, SET_SERVER_HEART_BEAT_TIME))
         s->server_heart_beat_time = s->master_heart_beat_time / 2;
-    if (is_default(s, SET_MAX_SERVER_EXPIRE_TIME))
+    if (is_default(s, SET_MAX_SERVER_EXPIRE_TIME)) {
         s->max_server_expire_time = 5 * s->master_heart_beat_time;
+        if (s->max_server_expire_time <= s->server_heart_beat_time)
+            s->max_server_expire_time = 5 * s->server_heart_beat_time;
+    } else if (is_default(s, SET_SERVER_HEART_BEAT_TIME) &&
+               s->server_heart_beat_time >= s->max_server_expire_time) {
+        s->server_heart_beat_time = s->max_server_expire_time / 2;
+    }
     if (is_default(s, SET_GRACE_EXPIRE_TIME))
         s->grace_expire_time = s->max_server_expire_time;
 }
 
-/* Fail with "Name: why" for setting id, remembering its source. */
+/* Fill in the settings whose default is derived from others (the
+ * derivations settings_table states). */
+static void derive(struct settings *s)
+{
+    derive_counts(s);
+    derive_times(s);
+}
+
+/* Fail with "Name: why" for setting id, which clashes with setting other:
+ * the culprit is a flag when either came from one. */
 static int refuse(const struct settings *s, enum setting_id id,
-                  enum setting_source *culprit, char *err, size_t errlen,
-                  const char *fmt, long a, long b)
+                  enum setting_id other, enum setting_source *culprit,
+                  char *err, size_t errlen, const char *fmt, long a, long b)
 {
     char why[TINE_ERR_MAX];
     snprintf(why, sizeof(why), fmt, a, b);
     snprintf(err, errlen, "%s: %s", settings_def(id)->name, why);
-    if (culprit) *culprit = s->source[id];
+    if (culprit)
+        *culprit = s->source[other] == SOURCE_FLAG ? SOURCE_FLAG
+                                                   : s->source[id];
     return -1;
 }
 
-/* ServerHeartBeatTime must stay below MaxServerExpireTime. The message
- * names the setting the user set: a derived one is no culprit. */
+/* ServerHeartBeatTime must stay below MaxServerExpireTime. Derivation
+ * keeps a derived one in line, so a clash is between two given values. */
 static int check_heartbeat(const struct settings *s, char *err,
                            size_t errlen, enum setting_source *culprit)
 {
-    enum setting_id id = SET_SERVER_HEART_BEAT_TIME;
+    enum setting_id hb = SET_SERVER_HEART_BEAT_TIME;
+    enum setting_id expire = SET_MAX_SERVER_EXPIRE_TIME;
     if (s->server_heart_beat_time < s->max_server_expire_time) return 0;
-    if (is_default(s, SET_SERVER_HEART_BEAT_TIME)) {
-        id = SET_MAX_SERVER_EXPIRE_TIME;
-        snprintf(err, errlen,
-                 "MaxServerExpireTime: %g must be more than "
-                 "ServerHeartBeatTime (%g), or every child is killed",
-                 s->max_server_expire_time, s->server_heart_beat_time);
-    } else {
-        snprintf(err, errlen,
-                 "ServerHeartBeatTime: %g must be less than "
-                 "MaxServerExpireTime (%g), or every child is killed",
-                 s->server_heart_beat_time, s->max_server_expire_time);
-    }
-    if (culprit) *culprit = s->source[id];
+    snprintf(err, errlen,
+             "ServerHeartBeatTime: %g must be less than "
+             "MaxServerExpireTime (%g), or every child is killed",
+             s->server_heart_beat_time, s->max_server_expire_time);
+    if (culprit)
+        *culprit = s->source[expire] == SOURCE_FLAG ? SOURCE_FLAG
+                                                    : s->source[hb];
     return -1;
 }
 
@@ -79,24 +103,24 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
 {
     derive(s);
     if (s->start_server > s->max_server)
-        return refuse(s, SET_START_SERVER, culprit, err, errlen,
+        return refuse(s, SET_START_SERVER, SET_MAX_SERVER, culprit, err, errlen,
                       "%ld is more than MaxServer (%ld)", s->start_server,
                       s->max_server);
     if (s->min_server > s->max_server)
-        return refuse(s, SET_MIN_SERVER, culprit, err, errlen,
+        return refuse(s, SET_MIN_SERVER, SET_MAX_SERVER, culprit, err, errlen,
                       "%ld is more than MaxServer (%ld)", s->min_server,
                       s->max_server);
     if (s->min_spare_server > s->max_server)
-        return refuse(s, SET_MIN_SPARE_SERVER, culprit, err, errlen,
-                      "%ld is more than MaxServer (%ld)", s->min_spare_server,
+        return refuse(s, SET_MIN_SPARE_SERVER, SET_MAX_SERVER, culprit,
+                      err, errlen, "%ld is more than MaxServer (%ld)", s->min_spare_server,
                       s->max_server);
     if (s->max_spare_server > 0 && s->min_spare_server > s->max_spare_server)
-        return refuse(s, SET_MIN_SPARE_SERVER, culprit, err, errlen,
-                      "%ld is more than MaxSpareServer (%ld)",
+        return refuse(s, SET_MIN_SPARE_SERVER, SET_MAX_SPARE_SERVER,
+                      culprit, err, errlen, "%ld is more than MaxSpareServer (%ld)",
                       s->min_spare_server, s->max_spare_server);
     if (check_heartbeat(s, err, errlen, culprit) < 0) return -1;
     if (s->port == 0 && s->listen.n == 0)
-        return refuse(s, SET_PORT, culprit, err, errlen,
+        return refuse(s, SET_PORT, SET_LISTEN, culprit, err, errlen,
                       "is 0 and Listen is empty: nothing to listen on", 0, 0);
     return 0;
 }

@@ -144,6 +144,7 @@ end)
 
 describe("the command line", function()
   local dir
+  after_each(function() T.stop_all() end)
   before_each(function()
     dir = T.tmpdir()
     T.write_file(dir .. "/s.lua", "MaxServer = 8\nStartServer = 3\n" .. ECHO)
@@ -215,6 +216,33 @@ describe("the command line", function()
     local out, status = run("--check " .. dir .. "/bad.lua")
     assert.equal(1, status)
     assert.truthy(out:find("StartServer: 30 is more than MaxServer %(20%)"))
+  end)
+
+  it("brings the defaults within a --max-server below them (--check shows it)",
+     function()
+    T.write_file(dir .. "/plain.lua", ECHO)
+    local out, status = run("--check " .. dir .. "/plain.lua --max-server 3")
+    assert.equal(0, status, out)
+    assert.truthy(out:find("\nStartServer = 3\n"), out)
+    assert.truthy(out:find("\nMinServer = 3\n"), out)
+    assert.truthy(out:find("\nMinSpareServer = 3\n"), out)
+  end)
+
+  it("runs with --max-server 3 and no other count given", function()
+    local server = T.start{script = ECHO, args = {"--max-server 3"},
+                           children = 3}
+    assert.truthy(T.wait_until(function()
+      return #server:children() == 3 end, 5))
+    local c = server:connect()
+    assert.truthy(c:receive("*l"):match("^hi %d+"))
+    c:close()
+  end)
+
+  it("refuses a flag that clashes with a script value with status 2", function()
+    T.write_file(dir .. "/five.lua", "StartServer = 5\n" .. ECHO)
+    local out, status = run("--check " .. dir .. "/five.lua --max-server 3")
+    assert.equal(2, status, out)
+    assert.truthy(out:find("StartServer: 5 is more than MaxServer %(3%)"), out)
   end)
 
   it("reports a syntax error as file:line, status 1", function()

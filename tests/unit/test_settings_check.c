@@ -81,11 +81,20 @@ static void test_finish_contradictions(void **state)
           {"MaxSpareServer", "4", SOURCE_SCRIPT}},
          "MinSpareServer", "MaxSpareServer", SOURCE_FLAG},
         {"ServerHeartBeatTime == MaxServerExpireTime",
-         {{"ServerHeartBeatTime", "50", SOURCE_FLAG}},
+         {{"ServerHeartBeatTime", "50", SOURCE_FLAG},
+          {"MaxServerExpireTime", "50", SOURCE_SCRIPT}},
          "ServerHeartBeatTime", "MaxServerExpireTime", SOURCE_FLAG},
         {"ServerHeartBeatTime > MaxServerExpireTime",
-         {{"ServerHeartBeatTime", "60", SOURCE_SCRIPT}},
+         {{"ServerHeartBeatTime", "60", SOURCE_SCRIPT},
+          {"MaxServerExpireTime", "50", SOURCE_SCRIPT}},
          "ServerHeartBeatTime", "MaxServerExpireTime", SOURCE_SCRIPT},
+        {"MaxServerExpireTime flag below ServerHeartBeatTime script",
+         {{"ServerHeartBeatTime", "5", SOURCE_SCRIPT},
+          {"MaxServerExpireTime", "3", SOURCE_FLAG}},
+         "ServerHeartBeatTime", "MaxServerExpireTime", SOURCE_FLAG},
+        {"MaxServer flag below StartServer script",
+         {{"StartServer", "5", SOURCE_SCRIPT}, {"MaxServer", "3", SOURCE_FLAG}},
+         "StartServer", "MaxServer", SOURCE_FLAG},
         {"Port 0 and no Listen (flag)",
          {{"Port", "0", SOURCE_FLAG}},
          "Port", "Listen", SOURCE_FLAG},
@@ -112,19 +121,47 @@ static void test_finish_start_server_flag_blamed(void **state)
     check_finish_case(&c);
 }
 
-/* A --max-server-expire-time flag at or below the derived
- * ServerHeartBeatTime is the flag's fault: culprit SOURCE_FLAG.
- * Runtime bug: the culprit is the derived ServerHeartBeatTime's source,
- * SOURCE_DEFAULT, so the error is reported as the script's (exit 1). */
-static void test_finish_expire_flag_blamed(void **state)
+/* Only values the user gave are refused: a --max-server flag below the
+ * defaults brings StartServer, MinServer and MinSpareServer within it. */
+static void test_finish_defaults_follow_max_server(void **state)
 {
     struct settings *s = *state;
-    char err[256] = "";
-    enum setting_source culprit = (enum setting_source)-1;
+    set(s, "MaxServer", "3", SOURCE_FLAG);
+    finish_ok(s);
+    assert_int_equal(s->start_server, 3);
+    assert_int_equal(s->min_server, 3);
+    assert_int_equal(s->min_spare_server, 3);
+    assert_int_equal(s->max_spare_server, 0);
+}
+
+/* A given MinServer stays and a derived StartServer is still capped. */
+static void test_finish_defaults_follow_given_min_server(void **state)
+{
+    struct settings *s = *state;
+    set(s, "MaxServer", "4", SOURCE_FLAG);
+    set(s, "MinServer", "2", SOURCE_SCRIPT);
+    finish_ok(s);
+    assert_int_equal(s->start_server, 4);
+    assert_int_equal(s->min_server, 2);
+    assert_int_equal(s->max_spare_server, 2);
+    assert_int_equal(s->min_spare_server, 2);
+}
+
+/* A given MaxServerExpireTime below the derived ServerHeartBeatTime pulls
+ * the heartbeat under it; a given ServerHeartBeatTime above the derived
+ * MaxServerExpireTime pushes the expiry over it. */
+static void test_finish_derived_times_follow_given(void **state)
+{
+    struct settings *s = *state;
     set(s, "MaxServerExpireTime", "3", SOURCE_FLAG);
-    assert_int_equal(settings_finish(s, err, sizeof(err), &culprit), -1);
-    assert_contains(err, "MaxServerExpireTime");
-    assert_int_equal(culprit, SOURCE_FLAG);
+    finish_ok(s);
+    assert_float_equal(s->server_heart_beat_time, 1.5, 0);
+    settings_free(s);
+    settings_init(s);
+    set(s, "ServerHeartBeatTime", "60", SOURCE_FLAG);
+    finish_ok(s);
+    assert_true(s->max_server_expire_time > 60);
+    assert_float_equal(s->grace_expire_time, s->max_server_expire_time, 0);
 }
 
 /* The contradictions' edges are accepted: MinServer == MaxServer,
@@ -221,7 +258,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_finish_contradictions),
         T(test_finish_start_server_flag_blamed),
-        T(test_finish_expire_flag_blamed),
+        T(test_finish_defaults_follow_max_server),
+        T(test_finish_defaults_follow_given_min_server),
+        T(test_finish_derived_times_follow_given),
         T(test_finish_edges_accepted),
         T(test_finish_null_culprit),
         T(test_resize_up),
