@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "master_int.h"
 #include "pidfile.h"
@@ -186,6 +187,7 @@ static int take_pid_file(struct master *m)
     m->pid_fd = pidfile_take(m->s.pid_file, err, sizeof(err));
     if (m->pid_fd >= 0) return 0;
     log_error("%s", err);
+    daemon_report(&m->daemon_fd, err);
     free(m->s.pid_file);  /* not ours: do not remove it at exit */
     m->s.pid_file = NULL;
     return -1;
@@ -214,14 +216,15 @@ static int serve(struct master *m)
     return m->exit_code;
 }
 
-/* Detach into the background if asked; -1 if that failed. */
+/* Detach into the background if asked; -1 if that failed. The
+ * foreground process waits for the daemon's report (daemon.h). */
 static int detach(struct master *m)
 {
-    if (m->s.daemonize && daemon(1, 0) < 0) {
-        log_error("daemon() failed: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
+    if (!m->s.daemonize) return 0;
+    m->daemon_fd = daemon_start();
+    if (m->daemon_fd >= 0) return 0;
+    log_error("cannot fork the daemon: %s", strerror(errno));
+    return -1;
 }
 
 int master_run(struct settings *s, const char *script, const struct cli *cli)
@@ -233,6 +236,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     m.script = script;
     m.cli = cli;
     m.pid_fd = -1;
+    m.daemon_fd = -1;
     notify_open(&m.notify);
     log_set_level(m.s.log_level);
     if (m.s.log_file && log_open(m.s.log_file) < 0) {
@@ -246,6 +250,12 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     raise_fd_limit();
     if (open_listeners(&m) == 0 && detach(&m) == 0)
         rc = serve(&m);
+    if (m.daemon_fd >= 0) {
+        char why[64];
+        snprintf(why, sizeof(why), "the master exited with status %d "
+                 "before its children were ready", rc);
+        daemon_report(&m.daemon_fd, why);
+    }
     teardown(&m);
     return rc;
 }

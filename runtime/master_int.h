@@ -56,6 +56,7 @@ struct master {
     int reload_pending;
     struct notifier notify;  /* the service manager, if any */
     int pid_fd;              /* holds the PidFile's lock; -1: none */
+    int daemon_fd;           /* --daemonize: report the start here; -1 */
     long resized;            /* TTIN minus TTOU so far: kept by reloads */
     char last_error[CHANNEL_TEXT_MAX + 80];
 };

@@ -13,6 +13,7 @@
 
 #include "child.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "master_int.h"
 
@@ -146,7 +147,10 @@ void master_broadcast(struct master *m, enum channel_type type)
  * stops the child it replaces. */
 static void child_ready(struct master *m, struct child_rec *r)
 {
-    if (!m->started) notify_send(&m->notify, "READY=1");
+    if (!m->started) {
+        notify_send(&m->notify, "READY=1");
+        daemon_report(&m->daemon_fd, NULL);
+    }
     m->started = 1;
     log_debug("child %d ready", (int)r->proc.pid);
     int canary = r->proc.state == PROC_CANARY;
@@ -275,9 +279,11 @@ static void note_exit(struct master *m, struct child_rec *r, int status)
 /* No child of the first generation could start: give up, exit 1. */
 static void give_up(struct master *m)
 {
-    log_error("no child could start: %s", m->last_error);
-    if (m->s.log_file)
-        fprintf(stderr, "tine: no child could start: %s\n", m->last_error);
+    char why[sizeof(m->last_error) + 32];
+    snprintf(why, sizeof(why), "no child could start: %s", m->last_error);
+    log_error("%s", why);
+    if (m->s.log_file) fprintf(stderr, "tine: %s\n", why);
+    daemon_report(&m->daemon_fd, why);
     m->exit_code = 1;
     m->shutting_down = 1;
 }

@@ -161,7 +161,9 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_DAEMONIZE] = {"Daemonize", .type = SETTING_BOOL,
         .offset = OFF(daemonize), .kind = "BOOL",
         .meaning = "detach into the background (standard streams to "
-                   "/dev/null: set LogFile)"},
+                   "/dev/null: set LogFile); the command returns once the "
+                   "first children are ready (status 0), or with status 1 "
+                   "and the reason on standard error if they failed"},
     [SET_RESOLVER] = {"Resolver", LIST(resolver, "ADDRESS"),
         .meaning = "nameservers for tine.resolve and sock:connect by name "
                    "(\"127.0.0.1\", \"[::1]:5353\"), as nginx's resolver; "

@@ -160,6 +160,60 @@ describe("Daemonize", function()
   end)
 end)
 
+describe("Daemonize tells the truth", function()
+  local dir
+  after_each(function()
+    local pid = tonumber(dir and T.read_file(dir .. "/pid") or "")
+    if pid and T.alive(pid) then
+      for _, k in ipairs(T.children_of(pid)) do T.signal(k, "KILL") end
+      T.signal(pid, "KILL")
+    end
+    if dir then os.execute("rm -rf " .. dir) end
+    dir = nil
+  end)
+
+  -- Run tine --daemonize on script text; its output and exit status.
+  local function daemonize(text, extra)
+    dir = T.tmpdir()
+    local port = T.free_port()
+    T.write_file(dir .. "/s.lua", ("Port = %d\n"):format(port) .. text)
+    local out = T.sh(("%s %s/s.lua --daemonize --pid-file %s/pid %s 2>&1; echo exit=$?")
+                     :format(T.bin, dir, dir, extra or ""))
+    return out, tonumber(out:match("exit=(%d+)%s*$")), port
+  end
+
+  it("returns 0 only once the first generation is ready", function()
+    -- ChildStart waits before the child is ready: the command must wait too
+    local out, status, port = daemonize("StartServer = 1\n" ..
+      "function ChildStart() tine.sleep(0.5) end\n" .. GREET)
+    assert.equal(0, status, out)
+    -- no wait here: a client is served the moment the command returned
+    local c = T.connect(port)
+    c:settimeout(0.2)
+    assert.equal("hi", c:receive("*l"))
+    c:close()
+  end)
+
+  it("exits 1 with the script's error when no child can start", function()
+    local out, status = daemonize("StartServer = 1\n" ..
+      "function ChildStart() error('no database here') end\n" .. GREET)
+    assert.equal(1, status, out)
+    assert.truthy(out:find("no child could start", 1, true), out)
+    assert.truthy(out:find("s%.lua:%d+: no database here"), out)
+    local pid = tonumber(T.read_file(dir .. "/pid") or "")
+    assert.truthy(T.wait_until(function() return not (pid and T.alive(pid)) end, 5))
+  end)
+
+  it("exits 1 with the reason when the PidFile is held", function()
+    local first = T.start{script = "StartServer = 1\n" .. GREET, children = 1}
+    local out, status = daemonize("StartServer = 1\n" .. GREET,
+                                  "--pid-file " .. first.dir .. "/pid")
+    assert.equal(1, status, out)
+    assert.truthy(out:find("is held by a running master", 1, true), out)
+    T.stop_all()
+  end)
+end)
+
 describe("PidFile", function()
   after_each(function() T.stop_all() end)
 
