@@ -1,63 +1,22 @@
 /* child_fork.c: the first moments of a child, between fork and
- * child_main: signals back to their defaults, and every descriptor closed
- * but the ones the child needs (its channel, the log, the listeners). */
-#include <signal.h>
+ * child_main: the process reset, keeping the descriptors the child needs
+ * (its channel, the log, the listeners). */
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "after_fork.h"
 #include "child.h"
 #include "log.h"
 
-/* Signals whose handlers a sanitizer installs: a sanitizer build keeps
- * them, so a crash in a child still writes its report. */
-static int sanitizer_signal(int sig)
-{
-#ifdef TINE_SANITIZE
-    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
-           sig == SIGILL || sig == SIGABRT;
-#else
-    (void)sig;
-    return 0;
-#endif
-}
-
-static int compare_ints(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-/* Close every descriptor above 2 but the n in keep (sorted here), with
- * one close_range per gap: no limit on how many are kept or closed. */
-static void close_all_but(int *keep, int n)
-{
-    unsigned from = 3;
-    qsort(keep, (size_t)n, sizeof(*keep), compare_ints);
-    for (int i = 0; i < n; i++) {
-        if (keep[i] < (int)from) continue;
-        if ((unsigned)keep[i] > from) close_range(from, (unsigned)keep[i] - 1, 0);
-        from = (unsigned)keep[i] + 1;
-    }
-    close_range(from, ~0U, 0);
-}
-
 void child_after_fork(const struct child_start *st)
 {
-    sigset_t none;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP && !sanitizer_signal(sig))
-            signal(sig, SIG_DFL);
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    log_forget_flood();
     int *keep = malloc(sizeof(*keep) * (size_t)(st->nlisteners + 2));
     if (!keep) _exit(1);
     int n = 0;
     keep[n++] = st->channel_fd;
     keep[n++] = log_fd();
     for (int i = 0; i < st->nlisteners; i++) keep[n++] = st->listeners[i].fd;
-    close_all_but(keep, n);
+    after_fork_reset(keep, n);
     free(keep);
     _exit(child_main(st));
 }

@@ -55,7 +55,7 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
     return rc;
 }
 
-int config_load(const char *script, const struct cli *cli,
+int config_load(const char *script, const struct cli *cli, pid_t master_pid,
                 struct settings *out, char *err, size_t errlen)
 {
     char why[TINE_ERR_MAX];
@@ -63,7 +63,7 @@ int config_load(const char *script, const struct cli *cli,
     struct host_env env = {0};
     settings_init(out);
     env.settings = out;
-    env.master_pid = getpid();
+    env.master_pid = master_pid;
     struct lua_host *h = host_open(script, &env, err, errlen);
     if (!h) goto fail;
     if (host_read_settings(h, out, why, sizeof(why)) < 0) {

@@ -1,5 +1,6 @@
 /* main.c: tine [OPTIONS] SCRIPT.lua */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
         cli_free(&cli);
         return 0;
     }
-    int rc = config_load(cli.script, &cli, &s, err, sizeof(err));
+    int rc = config_load(cli.script, &cli, getpid(), &s, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "tine: %s\n", err);
     } else if (cli.mode == CLI_CHECK) {

@@ -156,6 +156,7 @@ static void teardown(struct master *m)
     if (m->tick_ev) event_free(m->tick_ev);
     if (m->respawn_ev) event_free(m->respawn_ev);
     if (m->grace_ev) event_free(m->grace_ev);
+    settings_reader_cancel(&m->reader);
     while (m->children) master_remove_child(m, rec_of(m->children));
     if (m->base) event_base_free(m->base);
     listen_close_all(m->listeners, m->nlisteners, 1);
@@ -237,6 +238,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     m.cli = cli;
     m.pid_fd = -1;
     m.daemon_fd = -1;
+    settings_reader_init(&m.reader);
     notify_open(&m.notify);
     log_set_level(m.s.log_level);
     if (m.s.log_file && log_open(m.s.log_file) < 0) {

@@ -15,6 +15,7 @@
 #include "proc_state.h"
 #include "scoreboard.h"
 #include "settings.h"
+#include "settings_reader.h"
 
 struct event;
 struct event_base;
@@ -54,6 +55,7 @@ struct master {
     long generation;         /* reloads done */
     struct settings pending; /* a reload's settings, until its canary is up */
     int reload_pending;
+    struct settings_reader reader; /* a HUP's settings, being read */
     struct notifier notify;  /* the service manager, if any */
     int pid_fd;              /* holds the PidFile's lock; -1: none */
     int daemon_fd;           /* --daemonize: report the start here; -1 */

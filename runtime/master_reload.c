@@ -1,4 +1,5 @@
-/* master_reload.c: generations. HUP reads the script again; if it loads,
+/* master_reload.c: generations. HUP reads the script again, in a process
+ * of its own (settings_reader.h); if it loads,
  * one child of the new generation (the canary) starts in place of one old
  * child; once it is READY its settings and generation become the pool's
  * and every older child is replaced, each stopping once its replacement
@@ -9,7 +10,6 @@
 #include <time.h>
 
 #include "clock.h"
-#include "config.h"
 #include "log.h"
 #include "master_int.h"
 #include "pidfile.h"
@@ -133,26 +133,28 @@ static void notify_reloading(struct master *m)
                     (unsigned long long)now.tv_nsec / 1000ULL);
 }
 
-void master_reload(struct master *m)
+/* The reload's settings have been read (fresh, ours now) or could not
+ * be (err): start the new generation's canary, or keep serving. */
+static void settings_read(void *arg, struct settings *fresh, const char *err)
 {
-    struct settings fresh;
-    char err[TINE_ERR_MAX];
-    reopen_log(m);  /* first: a rotated log is followed even if the
-                     * script then fails to load */
-    notify_reloading(m);
-    if (config_load(m->script, m->cli, &fresh, err, sizeof(err)) != 0) {
+    struct master *m = arg;
+    if (!fresh) {
         log_error("reload failed, the running children keep serving: %s",
                   err);
         notify_send(&m->notify, "READY=1");
         return;
     }
-    if (listeners_differ(&m->s, &fresh)) {
+    if (m->shutting_down) {
+        settings_free(fresh);
+        return;
+    }
+    if (listeners_differ(&m->s, fresh)) {
         log_warn("reload: Port, Address and Listen changes need a restart; "
                  "the listeners stay as they are");
-        keep_listeners(&m->s, &fresh);
+        keep_listeners(&m->s, fresh);
     }
     if (m->reload_pending) drop_canary(m);
-    m->pending = fresh;
+    m->pending = *fresh;
     m->reload_pending = 1;
     struct child_rec *old = master_pick_excess(m);
     struct child_rec *canary = master_spawn(m, &m->pending, m->generation + 1);
@@ -165,4 +167,16 @@ void master_reload(struct master *m)
     log_info("reload: %s loaded; generation %ld's first child %d is "
              "starting", m->script, canary->proc.generation,
              (int)canary->proc.pid);
+}
+
+void master_reload(struct master *m)
+{
+    char err[TINE_ERR_MAX];
+    reopen_log(m);  /* first: a rotated log is followed even if the
+                     * script then fails to load */
+    notify_reloading(m);
+    if (settings_reader_start(&m->reader, m->base, m->script, m->cli,
+                              m->s.max_server_expire_time, settings_read, m,
+                              err, sizeof(err)) < 0)
+        settings_read(m, NULL, err);
 }

@@ -179,6 +179,20 @@ int settings_set_text(struct settings *s, const struct setting_def *def,
                       const char *text, enum setting_source src,
                       char *err, size_t errlen);
 
+struct bytebuf;
+
+/* Append to out, as bytes, every setting given explicitly (by the script
+ * or a flag) with its source: what a settings reader sends the master.
+ * Derived and default values are left out: settings_finish derives them
+ * again. 0, or -1 if memory ran out. */
+int settings_encode(const struct settings *s, struct bytebuf *out);
+
+/* Apply the len bytes settings_encode wrote at p to s (initialised by
+ * settings_init). 0, or -1 with err if they are malformed (s then holds
+ * what was applied before, and is still freed by settings_free). */
+int settings_decode(struct settings *s, const char *p, size_t len,
+                    char *err, size_t errlen);
+
 /* Apply the derived defaults (MinServer from StartServer and so on) and
  * check that the settings agree with each other. Returns 0, or -1 with err
  * naming the setting; *culprit (if not NULL) gets its source, so a caller

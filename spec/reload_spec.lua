@@ -48,6 +48,52 @@ describe("a reload", function()
   end)
 end)
 
+describe("a reload's top level", function()
+  after_each(function() T.stop_all() end)
+
+  -- A top level that misbehaves (ends or freezes its process) must neither
+  -- end nor freeze the master: it runs in a reading process of its own.
+  local function misbehaves(top, expect)
+    local server = T.start{script = script(1), children = 2}
+    local before = server:children()
+    rewrite(server, script(2, top))
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("reload failed") end, 10), server:log_text())
+    assert.truthy(server:log_text():find(expect), server:log_text())
+    assert.truthy(T.alive(server.pid))
+    assert.same(before, server:children())
+    local c, v = hello(server)
+    assert.equal(1, v)
+    c:close()
+    -- the master still reloads, reaps and stops
+    rewrite(server, script(3))
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      local c3, v3 = hello(server)
+      c3:close()
+      return v3 == 3
+    end, 10), server:log_text())
+    T.signal(server.pid, "TERM")
+    assert.truthy(server:wait_exit(10))
+  end
+
+  it("that calls os.exit does not end the master", function()
+    misbehaves("os.exit(0)", "ended its process before the settings were read")
+  end)
+
+  it("that loops forever is killed at MaxServerExpireTime; the master serves on",
+     function()
+    misbehaves("while true do end",
+               "took more than 1 s %(MaxServerExpireTime%)")
+  end)
+
+  it("that fails to load is reported with its file and line", function()
+    misbehaves("error('cannot read the config')",
+               "server%.lua:%d+: cannot read the config")
+  end)
+end)
+
 describe("recycling", function()
   after_each(function() T.stop_all() end)
 

@@ -3,6 +3,7 @@
 #ifndef TINE_SETTINGS_FIXTURE_H
 #define TINE_SETTINGS_FIXTURE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "settings.h"
@@ -36,6 +37,18 @@ static inline void finish_ok(struct settings *s)
     char err[256] = "";
     if (settings_finish(s, err, sizeof(err), NULL) < 0)
         fail_msg("settings_finish refused: %s", err);
+}
+
+/* settings_print's output for s, as a malloc'd string. */
+static inline char *print_to_string(const struct settings *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    settings_print(s, f);
+    fclose(f);
+    return text;
 }
 
 /* Test fixture: a fresh settings struct, freed after the test. */

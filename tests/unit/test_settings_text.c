@@ -76,18 +76,6 @@ static void test_flag_name_truncates(void **state)
 
 /* ---- printing ---------------------------------------------------------- */
 
-/* settings_print's output for s, as a malloc'd string. */
-static char *print_to_string(const struct settings *s)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    assert_non_null(f);
-    settings_print(s, f);
-    fclose(f);
-    return text;
-}
-
 /* Does text hold exactly this line? */
 static int has_line(const char *text, const char *line)
 {
