@@ -5,7 +5,7 @@ static const char *const names[CB_COUNT] = {
     "nothing", "the script's top level", "ChildStart", "ClientConnected",
     "ClientInput", "ClientDisconnected", "ClientError", "ChildStop",
     "a timer", "a spawned function", "ClientFlushed",
-    "ChildStopping"};
+    "ChildStopping", "an HTTP handler"};
 
 const char *callback_name(int cb)
 {

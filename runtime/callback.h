@@ -17,6 +17,7 @@ enum callback_id {
     CB_SPAWN,
     CB_CLIENT_FLUSHED,
     CB_CHILD_STOPPING,
+    CB_HTTP_REQUEST,
     CB_COUNT
 };
 

@@ -86,6 +86,7 @@ static void begin_stop(struct child *ch)
               child_connections(ch));
     struct timeval tv = clock_timeval(ch->s->grace_expire_time);
     evtimer_add(ch->grace_ev, &tv);
+    conn_set_stopping(ch->conns);
     if (host_call_hook(ch->host, CB_CHILD_STOPPING, on_stopping_done, ch, err,
                        sizeof(err)) == SCHED_FAILED)
         log_error("ChildStopping failed: %s", err);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "conn_set.h"
 #include "framing.h"
+#include "http_conn.h"
 #include "log.h"
 #include "lua_api.h"
 #include "settings.h"
@@ -31,7 +32,7 @@ static void on_read(struct bufferevent *bev, void *arg);
 /* Is input held back: closing, paused by the script, too much output
  * queued, or a callback of this connection waiting? Held input stays
  * buffered, neither read nor delivered, so input keeps its order. */
-static int input_held(const struct conn *c)
+int conn_input_held(const struct conn *c)
 {
     return c->closing || c->script_paused || c->backpressure || c->tasks > 0;
 }
@@ -43,7 +44,7 @@ static void update_reading(struct conn *c)
 {
     int only_waiting = !c->closing && !c->script_paused && !c->backpressure;
     int want = !c->eof_seen &&
-               (!input_held(c) ||
+               (!conn_input_held(c) ||
                 (only_waiting &&
                  evbuffer_get_length(bufferevent_get_input(c->bev)) <
                      CONN_READ_SIZE));
@@ -58,7 +59,7 @@ static void update_reading(struct conn *c)
 static void release_input(struct conn *c)
 {
     update_reading(c);
-    if (!input_held(c))
+    if (!conn_input_held(c))
         bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -86,6 +87,7 @@ static void conn_finish(struct conn *c)
     unsigned long id = c->id;
     const char *reason = c->reason;
     api_client_detach(h, ref);
+    http_conn_free(c->http);
     event_free(c->read_ev);
     bufferevent_free(c->bev);
     api_call_client(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
@@ -97,7 +99,7 @@ static void conn_finish(struct conn *c)
 }
 
 /* A callback of c that waited has ended: carry on with c. */
-static void on_task_done(void *owner, int cb, int failed, const char *err)
+void conn_task_done(void *owner, int cb, int failed, const char *err)
 {
     struct conn *c = owner;
     c->tasks--;
@@ -113,18 +115,22 @@ static void on_task_done(void *owner, int cb, int failed, const char *err)
     release_input(c);
 }
 
-/* Run callback cb of c (with a string unless arg is NULL); -1 if it
- * failed at once. One that waits holds c's input until it ends. */
-static int call_client(struct conn *c, int cb, const char *arg, size_t len)
+int conn_task_begun(struct conn *c, enum sched_result r)
 {
-    enum sched_result r = api_call_client(c->set->host, cb,
-                                           c->client_ref, c->id, arg, len,
-                                           on_task_done, c);
     if (r == SCHED_WAITING) {
         c->tasks++;
         update_reading(c);
     }
     return r == SCHED_FAILED ? -1 : 0;
+}
+
+/* Run callback cb of c (with a string unless arg is NULL); -1 if it
+ * failed at once. One that waits holds c's input until it ends. */
+static int call_client(struct conn *c, int cb, const char *arg, size_t len)
+{
+    return conn_task_begun(c, api_call_client(c->set->host, cb,
+                                              c->client_ref, c->id, arg, len,
+                                              conn_task_done, c));
 }
 
 void conn_close(struct conn *c, const char *reason)
@@ -151,7 +157,7 @@ static void conn_fail(struct conn *c, const char *message)
 static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
 {
     size_t max = (size_t)c->set->s->max_line_length;
-    while (!input_held(c)) {
+    while (!conn_input_held(c)) {
         size_t len = 0, eol = 0;
         enum frame_result r = framing_next_line(in, max, &len, &eol);
         if (r == FRAME_INCOMPLETE) {
@@ -177,7 +183,7 @@ static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
 static void deliver_stream(struct conn *c, struct evbuffer *in)
 {
     size_t len = evbuffer_get_length(in);
-    if (len == 0 || input_held(c)) return;
+    if (len == 0 || conn_input_held(c)) return;
     const char *data = (const char *)evbuffer_pullup(in, -1);
     if (call_client(c, CB_CLIENT_INPUT, data, len) < 0)
         conn_close(c, "script error");
@@ -187,7 +193,9 @@ static void deliver_stream(struct conn *c, struct evbuffer *in)
 static void deliver(struct conn *c, int at_eof)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
-    if (c->set->s->filter == FILTER_STREAM)
+    if (c->http)
+        http_conn_deliver(c, in);
+    else if (c->set->s->filter == FILTER_STREAM)
         deliver_stream(c, in);
     else
         deliver_lines(c, in, at_eof);
@@ -200,7 +208,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct conn *c = arg;
     (void)bev;
     deliver(c, c->eof_seen);
-    if (c->eof_seen && !input_held(c)) conn_close(c, "eof");
+    if (c->eof_seen && !conn_input_held(c)) conn_close(c, "eof");
     else update_reading(c);  /* a waiting callback reads only so far */
 }
 
@@ -334,6 +342,7 @@ struct conn *conn_open(struct conn_set *set, int fd,
         free(c);
         return NULL;
     }
+    if (set->s->filter == FILTER_HTTP) c->http = http_conn_new(set->s);
     conn_set_add(set, c);  /* assigns c->id */
     c->client_ref = api_client_new(set->host, c);
     c->reason = "closed";
@@ -388,6 +397,11 @@ void conn_abort(struct conn *c, const char *reason)
     evbuffer_drain(out, evbuffer_get_length(out));
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     conn_finish(c);
+}
+
+size_t conn_output_queued(const struct conn *c)
+{
+    return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
 void conn_notify_flushed(struct conn *c)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "scheduler.h"
+
 struct bufferevent;
 struct conn_set;
 
@@ -36,6 +38,7 @@ struct conn {
     int remote_port;
     int local_port;
     struct conn *prev, *next; /* the set's list */
+    struct http_conn *http;   /* Filter "http": its requests; else NULL */
 };
 
 /* Take over the accepted socket fd, make the client object and call
@@ -75,6 +78,20 @@ void conn_set_paused(struct conn *c, int paused);
 /* Close now, dropping whatever is queued, with reason for
  * ClientDisconnected (which follows once no callback of c waits). */
 void conn_abort(struct conn *c, const char *reason);
+
+/* Is c's input held back (closing, paused, back-pressure, a callback of
+ * c waiting)? Held input stays buffered, in order. */
+int conn_input_held(const struct conn *c);
+
+/* Bytes queued for c and not yet sent. */
+size_t conn_output_queued(const struct conn *c);
+
+/* For callers that start a task of c's (HTTP handlers): pass
+ * conn_task_done as the task's done function with c as owner, then give
+ * the start's result to conn_task_begun, which holds c's input while the
+ * task waits; -1 if the task failed at once. */
+void conn_task_done(void *owner, int cb, int failed, const char *err);
+int conn_task_begun(struct conn *c, enum sched_result r);
 
 /* All of c's output has gone out (conn_set's queue): ClientFlushed. */
 void conn_notify_flushed(struct conn *c);

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "http_conn.h"
 #include "lua_host.h"
 #include "settings.h"
 
@@ -44,25 +45,42 @@ static void on_flushed(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* IdleTimeout's sweep: close every connection that has sent nothing for
- * that long (and has no callback waiting), once its output is sent. */
+/* The sweep: IdleTimeout closes every connection that has sent nothing
+ * for that long (and has no callback waiting), once its output is sent;
+ * HTTP connections have their own clocks (http_conn_sweep). */
 static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct conn_set *set = arg;
     double now = clock_coarse(), limit = set->s->idle_timeout;
     (void)fd;
     (void)what;
-    for (struct conn *c = set->list; c; c = c->next)
-        if (!c->closing && c->tasks == 0 && now - c->last_input >= limit)
+    for (struct conn *c = set->list, *next; c; c = next) {
+        next = c->next;
+        if (c->http) http_conn_sweep(c, now);
+        else if (limit > 0 && !c->closing && c->tasks == 0 &&
+                 now - c->last_input >= limit)
             conn_close(c, "idle");
+    }
 }
 
-/* Sweep a few times per IdleTimeout, so a connection goes within a
- * quarter of it (at most a second) after its time. */
+/* The shortest clock the sweep keeps: IdleTimeout, or HTTP's timeouts;
+ * 0 if there is none. */
+static double shortest_clock(const struct settings *s)
+{
+    double t = s->filter == FILTER_HTTP ? s->request_timeout
+                                         : s->idle_timeout;
+    if (s->filter == FILTER_HTTP && s->keep_alive_timeout > 0 &&
+        s->keep_alive_timeout < t)
+        t = s->keep_alive_timeout;
+    return t;
+}
+
+/* Sweep a few times per the shortest clock, so a connection goes within
+ * a quarter of it (at most a second) after its time. */
 static int start_idle_sweep(struct conn_set *set)
 {
-    double every = set->s->idle_timeout / 4;
-    if (set->s->idle_timeout <= 0) return 0;
+    double every = shortest_clock(set->s) / 4;
+    if (set->s->filter != FILTER_HTTP && set->s->idle_timeout <= 0) return 0;
     if (every > 1) every = 1;
     if (every < 0.01) every = 0.01;
     set->idle_ev = event_new(set->base, -1, EV_PERSIST, on_idle_sweep, set);
@@ -110,6 +128,12 @@ void conn_set_close_all(struct conn_set *set, const char *reason)
         conn_abort(c, reason);
         c = next;
     }
+}
+
+void conn_set_stopping(struct conn_set *set)
+{
+    for (struct conn *c = set->list; c; c = c->next)
+        if (c->http) http_conn_stopping(c);
 }
 
 void conn_set_add(struct conn_set *set, struct conn *c)

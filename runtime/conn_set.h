@@ -46,6 +46,10 @@ long conn_set_count(const struct conn_set *set);
  * ClientDisconnected follows as usual). */
 void conn_set_close_all(struct conn_set *set, const char *reason);
 
+/* The child is stopping: HTTP connections idle between requests close
+ * now (the others finish their request with Connection: close). */
+void conn_set_stopping(struct conn_set *set);
+
 /* For conn.c: give c its id and list it (the owner is told); unlist it
  * from everything (the owner is told); queue it for this iteration's
  * flush; queue it for ClientFlushed. */

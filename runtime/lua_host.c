@@ -150,6 +150,18 @@ void host_strip_traceback(char *err)
     if (tb) *tb = '\0';
 }
 
+/* Does the script serve HTTP (Filter "http", from a flag or its own
+ * global), so that it needs no ClientInput? */
+static int speaks_http(struct lua_host *h)
+{
+    if (h->env.settings->filter == FILTER_HTTP) return 1;
+    lua_getglobal(h->L, "Filter");
+    const char *filter = lua_tostring(h->L, -1);
+    int http = filter && strcmp(filter, "http") == 0;
+    lua_pop(h->L, 1);
+    return http;
+}
+
 struct lua_host *host_open(const char *script, const struct host_env *env,
                            char *err, size_t errlen)
 {
@@ -192,9 +204,9 @@ struct lua_host *host_open(const char *script, const struct host_env *env,
         host_strip_traceback(err);
         goto fail;
     }
-    if (!host_has_function(h, "ClientInput")) {
+    if (!host_has_function(h, "ClientInput") && !speaks_http(h)) {
         snprintf(err, errlen, "%s: the script defines no ClientInput "
-                 "function", script);
+                 "function (and Filter is not \"http\")", script);
         goto fail;
     }
     return h;

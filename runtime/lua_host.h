@@ -52,6 +52,7 @@ struct lua_host {
         int refused;          /* an allocation was refused */
     } mem;
     struct sock_api sock;     /* tine.tcp and tine.resolve */
+    int http_serve_ref;       /* tine.http's serve, once loaded; 0: not */
 };
 
 /* New state: standard libraries, the tine module, math.random seeded from

@@ -13,7 +13,8 @@
 #define HEARTBEAT_MIN 0.01  /* seconds: faster would only burn the CPU */
 
 static const char *const filter_choices[] = {
-    [FILTER_LINE] = "line", [FILTER_STREAM] = "stream", NULL};
+    [FILTER_LINE] = "line", [FILTER_STREAM] = "stream",
+    [FILTER_HTTP] = "http", NULL};
 static const char *const level_choices[] = {
     [LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info",
     [LOG_DEBUG] = "debug", NULL};
@@ -116,7 +117,8 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_FILTER] = {"Filter", .type = SETTING_ENUM, .offset = OFF(filter),
         .dflt = FILTER_LINE, .choices = filter_choices, .kind = "MODE",
         .meaning = "\"line\": ClientInput gets one line, without \"\\n\" or "
-                   "\"\\r\\n\"; \"stream\": bytes as they arrive"},
+                   "\"\\r\\n\"; \"stream\": bytes as they arrive; \"http\": "
+                   "HTTP/1.1 requests go to Handlers (see HTTP)"},
     [SET_MAX_LINE_LENGTH] = {"MaxLineLength",
         COUNT(max_line_length, 1, 1 << 30), .dflt = 65536, .kind = "BYTES",
         .meaning = "a longer line calls ClientError and closes that "
@@ -182,6 +184,27 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
                    "(ClientDisconnected reason \"idle\") once its output is "
                    "sent; 0: never. A connection whose callback is waiting is "
                    "left alone"},
+    [SET_MAX_HEADER_SIZE] = {"MaxHeaderSize",
+        COUNT(max_header_size, 64, 1 << 24), .dflt = 16384, .kind = "BYTES",
+        .meaning = "HTTP: bytes of request line and headers; more is a 431 "
+                   "(414 for the target alone)"},
+    [SET_MAX_BODY_SIZE] = {"MaxBodySize",
+        COUNT(max_body_size, 0, 1 << 30), .dflt = 1048576, .kind = "BYTES",
+        .meaning = "HTTP: bytes of request body; more is a 413, sent before "
+                   "any of the body is read"},
+    [SET_REQUEST_TIMEOUT] = {"RequestTimeout",
+        SECONDS(request_timeout, 1, UNLIMITED), .dflt = 30,
+        .meaning = "HTTP: seconds to receive one request's head and body; "
+                   "then a 408 and the connection closes"},
+    [SET_KEEP_ALIVE_TIMEOUT] = {"KeepAliveTimeout",
+        SECONDS(keep_alive_timeout, 0, UNLIMITED), .dflt = 15,
+        .meaning = "HTTP: seconds an idle keep-alive connection is kept "
+                   "(0: closed after each response)"},
+    [SET_MAX_KEEP_ALIVE_REQUESTS] = {"MaxKeepAliveRequests",
+        COUNT(max_keep_alive_requests, 0, UNLIMITED), .dflt = 1000,
+        .kind = "N",
+        .meaning = "HTTP: requests on one connection; the last answer says "
+                   "Connection: close (0: no limit)"},
 };
 
 const int settings_count = SETTINGS_COUNT;

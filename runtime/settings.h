@@ -59,11 +59,16 @@ enum setting_id {
     SET_RESOLVER,
     SET_MAX_LUA_MEMORY,
     SET_IDLE_TIMEOUT,
+    SET_MAX_HEADER_SIZE,
+    SET_MAX_BODY_SIZE,
+    SET_REQUEST_TIMEOUT,
+    SET_KEEP_ALIVE_TIMEOUT,
+    SET_MAX_KEEP_ALIVE_REQUESTS,
     SETTINGS_COUNT
 };
 
 /* Filter: how ClientInput is fed. */
-enum filter_kind { FILTER_LINE, FILTER_STREAM };
+enum filter_kind { FILTER_LINE, FILTER_STREAM, FILTER_HTTP };
 
 struct string_list {
     int n;
@@ -103,6 +108,11 @@ struct settings {
     struct string_list resolver;  /* nameservers; none: /etc/resolv.conf */
     long max_lua_memory;          /* MiB of Lua heap per child; 0: off */
     double idle_timeout;          /* close a silent connection; 0: never */
+    long max_header_size;         /* HTTP: request line and headers */
+    long max_body_size;           /* HTTP: request body */
+    double request_timeout;       /* HTTP: to receive one request */
+    double keep_alive_timeout;    /* HTTP: an idle keep-alive connection */
+    long max_keep_alive_requests; /* HTTP: per connection; 0: no limit */
     enum setting_source source[SETTINGS_COUNT];
 };
 

@@ -256,7 +256,9 @@ describe("fault: fork failing", function()
                            "function ClientInput(c, l) end\n",
                            readable = true, own_copy = true, children = 1,
                            wrap = "chmod 777 $DIR",
-                           via = "setpriv --reuid=nobody --regid=nogroup --clear-groups " ..
+                           -- a uid of its own: RLIMIT_NPROC counts every process
+                           -- of the user (nginx workers run as nobody, say)
+                           via = "setpriv --reuid=64999 --regid=64999 --clear-groups " ..
                                  "prlimit --nproc=2:2"}
     T.signal(server.pid, "TTIN")
     T.signal(server.pid, "TTIN")

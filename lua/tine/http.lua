@@ -5,6 +5,9 @@
 local H = {}
 
 local char, tonumber, type = string.char, tonumber, type
+local concat, format, lower = table.concat, string.format, string.lower
+local pairs, select, setmetatable, tostring = pairs, select, setmetatable,
+                                               tostring
 
 local function hex_char(h) return char(tonumber(h, 16)) end
 
@@ -64,6 +67,223 @@ function H.route(handlers, path, env)
   local fallback = env.HttpRequest
   if type(fallback) == "function" then return fallback, {} end
   return nil, nil
+end
+
+-- ---- requests --------------------------------------------------------
+
+-- What a request computes on first use: args (decoded from the query),
+-- and the connection's addresses (from its client object).
+local request_lazy = {
+  args = function(req) return H.parse_args(req.query) end,
+  remote_ip = function(req) return req.client.remote_ip end,
+  remote_port = function(req) return req.client.remote_port end,
+  local_port = function(req) return req.client.local_port end,
+}
+
+local Request = {}
+Request.__index = function(req, key)
+  local make = request_lazy[key]
+  if make then
+    local value = make(req)
+    rawset(req, key, value)
+    return value
+  end
+  return Request[key]
+end
+
+-- req:header(name): one header, any case.
+function Request.header(req, name) return req.headers[lower(name)] end
+
+-- ---- responses -------------------------------------------------------
+
+local Response = {}
+Response.__index = Response
+
+-- Statuses whose response has no body.
+local function bodiless(status)
+  return status < 200 or status == 204 or status == 304
+end
+
+-- Send the head; body_len is the whole body's length if known. Decides
+-- the framing: Content-Length, else chunked (1.1), else close (1.0).
+local function send_head(res, body_len)
+  local req, status = res.req, res.code
+  local parts, n = {"HTTP/1.1 ", status, " ", res.reason(status),
+                    "\r\nDate: ", res.date(), "\r\n"}, 7
+  local has_type, has_length = false, false
+  local fields = res.fields
+  for i = 1, #fields, 2 do
+    local name, value = fields[i], fields[i + 1]
+    local low = lower(name)
+    if low == "content-type" then has_type = true
+    elseif low == "content-length" then has_length = true
+    elseif low == "connection" and lower(value) == "close" then res.close = true
+    end
+    parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] =
+      name, ": ", value, "\r\n"
+    n = n + 4
+  end
+  if not has_type and not bodiless(status) then
+    parts[n + 1] = "Content-Type: text/plain; charset=utf-8\r\n"
+    n = n + 1
+  end
+  if bodiless(status) then
+    res.framing = "none"
+  elseif has_length then
+    res.framing = "length"
+  elseif body_len then
+    res.framing = "length"
+    parts[n + 1] = "Content-Length: " .. body_len .. "\r\n"
+    n = n + 1
+  elseif req.version == "1.1" then
+    res.framing = "chunked"
+    parts[n + 1] = "Transfer-Encoding: chunked\r\n"
+    n = n + 1
+  else
+    res.framing = "close"
+    res.close = true
+  end
+  if res.close then
+    parts[n + 1] = "Connection: close\r\n"
+    n = n + 1
+  elseif req.version == "1.0" then
+    parts[n + 1] = "Connection: keep-alive\r\n"
+    n = n + 1
+  end
+  parts[n + 1] = "\r\n"
+  res.head_sent = true
+  return concat(parts)
+end
+
+-- The text of the arguments, as client:write takes them (strings and
+-- numbers), joined.
+local function joined(...)
+  if select("#", ...) == 1 then return tostring((...)) end
+  local t = {...}
+  for i = 1, #t do t[i] = tostring(t[i]) end
+  return concat(t)
+end
+
+function Response:status(code)
+  if self.head_sent then error("res:status: the head is already sent", 2) end
+  self.code = tonumber(code) or error("res:status: a number expected", 2)
+end
+
+function Response:header(name, value)
+  if self.head_sent then error("res:header: the head is already sent", 2) end
+  local fields = self.fields
+  if type(value) == "table" then
+    for i = 1, #value do
+      fields[#fields + 1], fields[#fields + 2] = name, tostring(value[i])
+    end
+  else
+    fields[#fields + 1], fields[#fields + 2] = name, tostring(value)
+  end
+end
+
+-- Send data as the framing says (nothing for HEAD and bodiless
+-- statuses); head is the head when it goes in the same write.
+local function send(res, head, data)
+  local skip = res.framing == "none" or res.req.method == "HEAD"
+  if skip or data == "" then
+    if head then res.client:write(head) end
+  elseif res.framing == "chunked" then
+    res.client:write(head or "", format("%x\r\n", #data), data, "\r\n")
+  else
+    res.client:write(head or "", data)
+  end
+end
+
+function Response:write(...)
+  if self.finished then error("res:write: the response is finished", 2) end
+  local data = joined(...)
+  local head = not self.head_sent and send_head(self, nil) or nil
+  send(self, head, data)
+  return true
+end
+
+-- End the response: the chunked terminator, then close if it must.
+local function finish(res)
+  res.finished = true
+  if res.framing == "chunked" and res.req.method ~= "HEAD" then
+    res.client:write("0\r\n\r\n")
+  end
+  if res.close then res.client:close() end
+end
+
+function Response:finish(...)
+  if self.finished then error("res:finish: the response is finished", 2) end
+  local data = select("#", ...) > 0 and joined(...) or ""
+  if not self.head_sent then
+    send(self, send_head(self, #data), data)
+  elseif data ~= "" then
+    send(self, nil, data)
+  end
+  finish(self)
+end
+
+-- A handler's `return status, body, headers` (a lone string is a body).
+local function respond(res, status, body, headers)
+  if type(status) == "string" then status, body = 200, status end
+  if status ~= nil then res:status(status) end
+  if type(headers) == "table" then
+    for name, value in pairs(headers) do res:header(name, value) end
+  end
+  if body ~= nil then res:finish(body) else res:finish() end
+end
+
+-- A plain answer of its own: 404, or a 500 without detail.
+local function plain(res, status)
+  res.fields = {}
+  res:status(status)
+  res:finish(res.reason(status), "\n")
+end
+
+-- ---- serving ---------------------------------------------------------
+
+-- Serve: routes req (from the C half) on client, runs the handler in
+-- this task and finishes the response. date() and reason(status) come
+-- from the C half; settings and log from the tine module.
+function H.bind(date, reason)
+  local tine = _G.tine
+  local settings, log, stopping = tine.settings, tine.log, tine.stopping
+  local max_requests = settings.MaxKeepAliveRequests
+  local keep_alive_timeout = settings.KeepAliveTimeout
+  local traceback = debug.traceback
+
+  local function must_close(req)
+    return not req.keep_alive or keep_alive_timeout == 0 or
+           (max_requests > 0 and req.nth >= max_requests) or stopping()
+  end
+
+  return function(client, req)
+    local target = req.target
+    local path, query = target:match("^([^?]*)%??(.*)$")
+    req.path, req.query, req.client = H.unescape(path), query, client
+    setmetatable(req, Request)
+    local res = setmetatable({client = client, req = req, code = 200,
+                              fields = {}, close = must_close(req),
+                              date = date, reason = reason}, Response)
+    local handler, captures = H.route(rawget(_G, "Handlers"), req.path, _G)
+    if not handler then
+      if captures then log("error", captures) end
+      return plain(res, captures and 500 or 404)
+    end
+    req.captures = captures
+    local ok, status, body, headers = xpcall(handler, traceback, req, res)
+    if not ok then
+      log("error", "HTTP handler for " .. req.method .. " " .. target ..
+          " failed: " .. tostring(status))
+      if res.head_sent then
+        res.finished = true
+        return client:close()
+      end
+      return plain(res, 500)
+    end
+    if res.finished then return end
+    if res.head_sent then return finish(res) end
+    respond(res, status, body, headers)
+  end
 end
 
 return H

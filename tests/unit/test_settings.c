@@ -18,13 +18,13 @@
 /* ---- the table --------------------------------------------------------- */
 
 /* The table has the 27 settings of the contract, the 2 of recycling
- * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory and
- * IdleTimeout; a new one needs its default checked below. */
+ * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout
+ * and HTTP's five; a new one needs its default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 32);
-    assert_int_equal(SETTINGS_COUNT, 32);
+    assert_int_equal(settings_count, 37);
+    assert_int_equal(SETTINGS_COUNT, 37);
 }
 
 struct id_case {
@@ -59,7 +59,12 @@ static void test_ids_name_their_rows(void **state)
         {SET_DENY, "Deny"}, {SET_MAX_OUTPUT_BUFFER, "MaxOutputBuffer"},
         {SET_DAEMONIZE, "Daemonize"}, {SET_RESOLVER, "Resolver"},
         {SET_MAX_LUA_MEMORY, "MaxLuaMemory"},
-        {SET_IDLE_TIMEOUT, "IdleTimeout"}};
+        {SET_IDLE_TIMEOUT, "IdleTimeout"},
+        {SET_MAX_HEADER_SIZE, "MaxHeaderSize"},
+        {SET_MAX_BODY_SIZE, "MaxBodySize"},
+        {SET_REQUEST_TIMEOUT, "RequestTimeout"},
+        {SET_KEEP_ALIVE_TIMEOUT, "KeepAliveTimeout"},
+        {SET_MAX_KEEP_ALIVE_REQUESTS, "MaxKeepAliveRequests"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -180,6 +185,11 @@ static void test_defaults(void **state)
     assert_int_equal(s->resolver.n, 0);
     assert_int_equal(s->max_lua_memory, 0);
     assert_true(s->idle_timeout == 0);
+    assert_int_equal(s->max_header_size, 16384);
+    assert_int_equal(s->max_body_size, 1048576);
+    assert_true(s->request_timeout == 30);
+    assert_true(s->keep_alive_timeout == 15);
+    assert_int_equal(s->max_keep_alive_requests, 1000);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
