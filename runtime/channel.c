@@ -83,7 +83,7 @@ const char *channel_type_name(enum channel_type type)
         [MSG_RECYCLE_ME] = "RECYCLE_ME",
         [MSG_FAILED] = "FAILED", [MSG_PAUSE] = "PAUSE",
         [MSG_RESUME] = "RESUME", [MSG_STOP] = "STOP",
-        [MSG_LOG_FILE] = "LOG_FILE"};
+        [MSG_LOG_FILE] = "LOG_FILE", [MSG_ACCESS_LOG] = "ACCESS_LOG"};
     if (type <= 0 || type >= MSG_TYPE_END || !names[type]) return "?";
     return names[type];
 }

@@ -21,6 +21,7 @@ enum channel_type {
     MSG_STOP,               /* stop gracefully */
     MSG_LOG_FILE,           /* the reopened LogFile's descriptor rides
                              * with it: log there from now on */
+    MSG_ACCESS_LOG,         /* the same for AccessLog */
     MSG_TYPE_END
 };
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "access_log.h"
 #include "callback.h"
 #include "channel.h"
 #include "clock.h"
@@ -134,6 +135,8 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         if (m.type == MSG_LOG_FILE && m.passed_fd >= 0) log_adopt(m.passed_fd);
+        else if (m.type == MSG_ACCESS_LOG && m.passed_fd >= 0)
+            access_log_adopt(m.passed_fd);
         else if (m.passed_fd >= 0) close(m.passed_fd);  /* not expected */
         if (m.type == MSG_PAUSE) ch->paused_by_master = 1;
         else if (m.type == MSG_RESUME) ch->paused_by_master = 0;

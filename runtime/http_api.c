@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "access_log.h"
 #include "callback.h"
 #include "log.h"
 #include "lua_api.h"
@@ -69,6 +70,15 @@ static int lua_http_reason(lua_State *L)
     return 1;
 }
 
+/* tine.http's hook for AccessLog lines. */
+static int lua_http_access(lua_State *L)
+{
+    size_t len;
+    const char *line = luaL_checklstring(L, 1, &len);
+    access_log_write(line, len);
+    return 0;
+}
+
 /* Push tine.http's serve, loading and binding it on first use. */
 static void push_serve(struct lua_host *h)
 {
@@ -84,7 +94,9 @@ static void push_serve(struct lua_host *h)
     lua_remove(L, -2);
     lua_pushcfunction(L, lua_http_date);
     lua_pushcfunction(L, lua_http_reason);
-    lua_call(L, 2, 1);  /* serve */
+    if (access_log_fd() >= 0) lua_pushcfunction(L, lua_http_access);
+    else lua_pushnil(L);
+    lua_call(L, 3, 1);  /* serve */
     lua_pushvalue(L, -1);
     h->http_serve_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "access_log.h"
 #include "callback.h"
 #include "clock.h"
 #include "conn.h"
@@ -43,6 +45,21 @@ void http_conn_free(struct http_conn *hc)
     free(hc);
 }
 
+/* The AccessLog line of a refused request: what it asked is unknown. */
+static void log_refusal(const struct conn *c, int status)
+{
+    char line[160], when[40];
+    struct tm tm;
+    time_t now = time(NULL);
+    if (access_log_fd() < 0) return;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    int len = snprintf(line, sizeof(line),
+                       "%s - - [%s] \"-\" %d 0 \"-\" \"-\" 0.000",
+                       c->remote_ip, when, status);
+    access_log_write(line, (size_t)len);
+}
+
 /* Answer status with a short plain body and close: nothing of the
  * request reaches the script. */
 static void refuse(struct conn *c, int status, const char *why)
@@ -57,6 +74,7 @@ static void refuse(struct conn *c, int status, const char *why)
                        status, reason, http_date(), strlen(reason) + 1,
                        reason);
     log_debug("client %lu: HTTP %d: %s", c->id, status, why);
+    log_refusal(c, status);
     if (conn_write_check(c) == 0) conn_write(c, head, (size_t)len);
     conn_close(c, "http refused");
 }

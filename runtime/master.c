@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "clock.h"
 #include "daemon.h"
 #include "log.h"
@@ -228,6 +229,23 @@ static int detach(struct master *m)
     return -1;
 }
 
+/* Open LogFile and AccessLog if set; -1 (said on standard error) if one
+ * cannot be opened. */
+static int open_logs(const struct settings *s)
+{
+    if (s->log_file && log_open(s->log_file) < 0) {
+        fprintf(stderr, "tine: LogFile: cannot open %s: %s\n", s->log_file,
+                strerror(errno));
+        return -1;
+    }
+    if (s->access_log && access_log_open(s->access_log) < 0) {
+        fprintf(stderr, "tine: AccessLog: cannot open %s: %s\n",
+                s->access_log, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int master_run(struct settings *s, const char *script, const struct cli *cli)
 {
     struct master m;
@@ -241,9 +259,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     settings_reader_init(&m.reader);
     notify_open(&m.notify);
     log_set_level(m.s.log_level);
-    if (m.s.log_file && log_open(m.s.log_file) < 0) {
-        fprintf(stderr, "tine: LogFile: cannot open %s: %s\n", m.s.log_file,
-                strerror(errno));
+    if (open_logs(&m.s) < 0) {
         settings_free(&m.s);
         return 1;
     }

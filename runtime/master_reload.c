@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access_log.h"
 #include "clock.h"
 #include "log.h"
 #include "master_int.h"
@@ -32,21 +33,31 @@ static void keep_listeners(const struct settings *a, struct settings *b)
     settings_keep_fixed(b, a);
 }
 
-/* Open LogFile anew (a rotated file is followed from now on) and pass
- * the new descriptor to every child, which logs there at once; children
- * forked later inherit it. */
+/* Pass fd, reopened as LogFile or AccessLog (type), to every child,
+ * which writes there at once; children forked later inherit it. */
+static void pass_reopened(struct master *m, enum channel_type type, int fd,
+                          const char *name)
+{
+    FOR_EACH_CHILD(m, r)
+        if (channel_send_fd(r->fd, type, fd) < 0)
+            log_warn("child %d could not be given the reopened %s: %s",
+                     (int)r->proc.pid, name, strerror(errno));
+}
+
+/* Open LogFile and AccessLog anew: a rotated file is followed from now
+ * on, by the master and every child. */
 static void reopen_log(struct master *m)
 {
-    if (log_open(m->s.log_file) < 0) {
+    if (log_open(m->s.log_file) < 0)
         log_error("LogFile: cannot open %s: %s", m->s.log_file,
                   strerror(errno));
-        return;
-    }
-    if (!m->s.log_file) return;
-    FOR_EACH_CHILD(m, r)
-        if (channel_send_fd(r->fd, MSG_LOG_FILE, log_fd()) < 0)
-            log_warn("child %d could not be given the reopened LogFile: %s",
-                     (int)r->proc.pid, strerror(errno));
+    else if (m->s.log_file)
+        pass_reopened(m, MSG_LOG_FILE, log_fd(), "LogFile");
+    if (access_log_open(m->s.access_log) < 0)
+        log_error("AccessLog: cannot open %s: %s", m->s.access_log,
+                  strerror(errno));
+    else if (m->s.access_log)
+        pass_reopened(m, MSG_ACCESS_LOG, access_log_fd(), "AccessLog");
 }
 
 void master_apply_settings(struct master *m)

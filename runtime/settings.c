@@ -205,6 +205,9 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
         .kind = "N",
         .meaning = "HTTP: requests on one connection; the last answer says "
                    "Connection: close (0: no limit)"},
+    [SET_ACCESS_LOG] = {"AccessLog", STRING(access_log, "PATH"),
+        .meaning = "HTTP: append a line per request here, in the combined "
+                   "log format plus the seconds taken (reopened on HUP)"},
 };
 
 const int settings_count = SETTINGS_COUNT;

@@ -64,6 +64,7 @@ enum setting_id {
     SET_REQUEST_TIMEOUT,
     SET_KEEP_ALIVE_TIMEOUT,
     SET_MAX_KEEP_ALIVE_REQUESTS,
+    SET_ACCESS_LOG,
     SETTINGS_COUNT
 };
 
@@ -113,6 +114,7 @@ struct settings {
     double request_timeout;       /* HTTP: to receive one request */
     double keep_alive_timeout;    /* HTTP: an idle keep-alive connection */
     long max_keep_alive_requests; /* HTTP: per connection; 0: no limit */
+    char *access_log;             /* HTTP: a line per request; NULL: none */
     enum setting_source source[SETTINGS_COUNT];
 };
 

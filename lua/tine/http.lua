@@ -99,6 +99,11 @@ function Request.header(req, name) return req.headers[lower(name)] end
 local Response = {}
 Response.__index = Response
 
+-- What H.bind gives the responses: date(), reason(status) and
+-- must_close(req), decided when the head goes out (a child told to stop
+-- meanwhile answers with Connection: close).
+local bound = {}
+
 -- Statuses whose response has no body.
 local function bodiless(status)
   return status < 200 or status == 204 or status == 304
@@ -108,8 +113,9 @@ end
 -- the framing: Content-Length, else chunked (1.1), else close (1.0).
 local function send_head(res, body_len)
   local req, status = res.req, res.code
-  local parts, n = {"HTTP/1.1 ", status, " ", res.reason(status),
-                    "\r\nDate: ", res.date(), "\r\n"}, 7
+  res.close = res.close or bound.must_close(req)
+  local parts, n = {"HTTP/1.1 ", status, " ", bound.reason(status),
+                    "\r\nDate: ", bound.date(), "\r\n"}, 7
   local has_type, has_length = false, false
   local fields = res.fields
   for i = 1, #fields, 2 do
@@ -185,6 +191,7 @@ end
 -- statuses); head is the head when it goes in the same write.
 local function send(res, head, data)
   local skip = res.framing == "none" or res.req.method == "HEAD"
+  if not skip then res.sent = res.sent + #data end
   if skip or data == "" then
     if head then res.client:write(head) end
   elseif res.framing == "chunked" then
@@ -202,13 +209,37 @@ function Response:write(...)
   return true
 end
 
--- End the response: the chunked terminator, then close if it must.
-local function finish(res)
+-- A field of an AccessLog line: quotes, backslashes and control bytes
+-- as \xHH, so a client cannot forge a line.
+local function log_field(s)
+  if not s then return "-" end
+  return (s:gsub('[%c"\\\127-\255]', function(c)
+    return format("\\x%02X", c:byte())
+  end))
+end
+
+-- The request's AccessLog line: the combined format, then the seconds
+-- taken.
+local function access_line(res)
+  local req = res.req
+  local h = req.headers
+  return format('%s - - [%s] "%s %s HTTP/%s" %d %d "%s" "%s" %.3f',
+                req.client.remote_ip, os.date("!%d/%b/%Y:%H:%M:%S +0000"),
+                req.method, log_field(req.target), req.version, res.code,
+                res.sent, log_field(h.referer), log_field(h["user-agent"]),
+                bound.now() - res.started)
+end
+
+-- End the response: the chunked terminator, the AccessLog line, then
+-- close if it must. A broken response (its handler failed after the head)
+-- gets no terminator: the connection closes, so the client sees it cut.
+local function finish(res, broken)
   res.finished = true
-  if res.framing == "chunked" and res.req.method ~= "HEAD" then
+  if res.framing == "chunked" and res.req.method ~= "HEAD" and not broken then
     res.client:write("0\r\n\r\n")
   end
-  if res.close then res.client:close() end
+  if bound.access then bound.access(access_line(res)) end
+  if res.close or broken then res.client:close() end
 end
 
 function Response:finish(...)
@@ -236,22 +267,25 @@ end
 local function plain(res, status)
   res.fields = {}
   res:status(status)
-  res:finish(res.reason(status), "\n")
+  res:finish(bound.reason(status), "\n")
 end
 
 -- ---- serving ---------------------------------------------------------
 
--- Serve: routes req (from the C half) on client, runs the handler in
--- this task and finishes the response. date() and reason(status) come
--- from the C half; settings and log from the tine module.
-function H.bind(date, reason)
+-- The serve function: routes req (from the C half) on client, runs the
+-- handler in this task and finishes the response. date() and
+-- reason(status) come from the C half; settings, log and stopping from
+-- the tine module. access(line) writes an AccessLog line (nil: none).
+function H.bind(date, reason, access)
   local tine = _G.tine
   local settings, log, stopping = tine.settings, tine.log, tine.stopping
   local max_requests = settings.MaxKeepAliveRequests
   local keep_alive_timeout = settings.KeepAliveTimeout
   local traceback = debug.traceback
 
-  local function must_close(req)
+  bound.date, bound.reason, bound.access, bound.now =
+    date, reason, access, tine.now
+  function bound.must_close(req)
     return not req.keep_alive or keep_alive_timeout == 0 or
            (max_requests > 0 and req.nth >= max_requests) or stopping()
   end
@@ -262,8 +296,8 @@ function H.bind(date, reason)
     req.path, req.query, req.client = H.unescape(path), query, client
     setmetatable(req, Request)
     local res = setmetatable({client = client, req = req, code = 200,
-                              fields = {}, close = must_close(req),
-                              date = date, reason = reason}, Response)
+                              fields = {}, close = false, sent = 0,
+                              started = bound.now()}, Response)
     local handler, captures = H.route(rawget(_G, "Handlers"), req.path, _G)
     if not handler then
       if captures then log("error", captures) end
@@ -274,10 +308,7 @@ function H.bind(date, reason)
     if not ok then
       log("error", "HTTP handler for " .. req.method .. " " .. target ..
           " failed: " .. tostring(status))
-      if res.head_sent then
-        res.finished = true
-        return client:close()
-      end
+      if res.head_sent then return finish(res, true) end
       return plain(res, 500)
     end
     if res.finished then return end

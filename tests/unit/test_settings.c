@@ -19,12 +19,12 @@
 
 /* The table has the 27 settings of the contract, the 2 of recycling
  * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout
- * and HTTP's five; a new one needs its default checked below. */
+ * and HTTP's six; a new one needs its default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 37);
-    assert_int_equal(SETTINGS_COUNT, 37);
+    assert_int_equal(settings_count, 38);
+    assert_int_equal(SETTINGS_COUNT, 38);
 }
 
 struct id_case {
@@ -64,7 +64,8 @@ static void test_ids_name_their_rows(void **state)
         {SET_MAX_BODY_SIZE, "MaxBodySize"},
         {SET_REQUEST_TIMEOUT, "RequestTimeout"},
         {SET_KEEP_ALIVE_TIMEOUT, "KeepAliveTimeout"},
-        {SET_MAX_KEEP_ALIVE_REQUESTS, "MaxKeepAliveRequests"}};
+        {SET_MAX_KEEP_ALIVE_REQUESTS, "MaxKeepAliveRequests"},
+        {SET_ACCESS_LOG, "AccessLog"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -190,6 +191,7 @@ static void test_defaults(void **state)
     assert_true(s->request_timeout == 30);
     assert_true(s->keep_alive_timeout == 15);
     assert_int_equal(s->max_keep_alive_requests, 1000);
+    assert_null(s->access_log);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
