@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# http.sh: tine's HTTP mode against nginx + lua-nginx-module, on loopback.
+#
+#   tests/bench/http.sh [BUILD_DIR]   (or BUILD_DIR=...; default: build-rel/, else build/)
+#
+# Builds nothing. Starts tine (http_routes.lua, WORKERS children, MaxServer
+# WORKERS) and nginx (nginx_http.conf.in made into a config in a temp dir,
+# WORKERS worker processes, Debian's ndk and lua modules) on free loopback
+# ports; both serve the same three routes from Lua: /hello, /user/42 (a
+# pattern with a capture) and /json (a small JSON body). Each side's
+# answers are checked once with curl; a tine that does not start or
+# answers wrongly is reported and skipped, and nginx is still measured.
+# Then, for each mode (keep-alive; "Connection: close" on every request)
+# and route, wrk (THREADS threads, CONNS connections) runs nginx and tine
+# alternately for ROUNDS rounds of DURATION s, each after WARMUP s of
+# unmeasured load; prints the median requests/s and p99 latency of each
+# side and the ratio tine/nginx as a table for BENCHMARKS.md.
+#
+# Environment: ROUNDS (3), DURATION (5), WARMUP (1), CONNS (50),
+# WORKERS (2), THREADS (2). Needs nginx, libnginx-mod-http-lua, wrk, curl.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+if [ $# = 0 ] && [ -z "${BUILD_DIR:-}" ]; then
+  BUILD_DIR=$ROOT/build-rel
+  [ -x "$BUILD_DIR/tine" ] || BUILD_DIR=$ROOT/build
+fi
+source "$(dirname "$0")/lib.sh"
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONNS=${CONNS:-50}
+WORKERS=${WORKERS:-2}
+THREADS=${THREADS:-2}
+NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
+
+for tool in nginx wrk curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light libnginx-mod-http-lua wrk curl)" >&2; exit 2; }
+done
+for so in ndk_http_module.so ngx_http_lua_module.so; do
+  [ -f "$NGINX_MODULES/$so" ] || { echo "missing $NGINX_MODULES/$so (libnginx-mod-http-lua)" >&2; exit 2; }
+done
+
+ROUTES=(hello user json)
+declare -A URL=([hello]=/hello [user]=/user/42 [json]=/json)
+declare -A BODY=([hello]=$'hello\n' [user]=$'user 42\n' [json]=$'{"ok":true,"n":42}\n')
+declare -A CTYPE=([hello]=text/plain [user]=text/plain [json]=application/json)
+
+# Check every route once: status 200, Content-Type and body as expected.
+# usage: check_routes PORT; prints what is wrong and fails, if anything is.
+check_routes() {
+  local port=$1 route got
+  for route in "${ROUTES[@]}"; do
+    got=$(curl -s -m 2 -o "$WORK/body" -w '%{http_code} %{content_type}' \
+          "http://127.0.0.1:$port${URL[$route]}") || { echo "GET ${URL[$route]}: no HTTP answer within 2 s"; return 1; }
+    if [ "$got" != "200 ${CTYPE[$route]}" ] || [ "$(cat "$WORK/body"; echo .)" != "${BODY[$route]}." ]; then
+      echo "GET ${URL[$route]}: got \"$got\" body $(head -c 80 "$WORK/body" | od -An -c | tr -s ' ' | head -2 | paste -sd' '); want \"200 ${CTYPE[$route]}\" body \"${BODY[$route]%$'\n'}\\n\""
+      return 1
+    fi
+  done
+}
+
+# Wait up to 10 s for PID to answer HTTP on PORT (any status).
+# usage: wait_http PORT PID; prints why not and fails.
+wait_http() {
+  local port=$1 pid=$2 end=$((SECONDS + 10))
+  while [ $SECONDS -lt $end ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "it exited"; return 1; }
+    [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/hello" || true)" != 000 ] && return 0
+    sleep 0.1
+  done
+  echo "no HTTP answer on port $port within 10 s"
+  return 1
+}
+
+print_machine
+echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), lua-nginx-module $(dpkg-query -W -f '${Version}' libnginx-mod-http-lua 2>/dev/null || echo '?');" \
+     "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "method: wrk -t$THREADS -c$CONNS --latency, $WORKERS workers each side; per mode and route" \
+     "$ROUNDS alternating rounds of ${DURATION} s after ${WARMUP} s warm-up"
+echo
+
+# nginx, everything it writes in WORK/nginx.
+NGINX_DIR=$WORK/nginx
+mkdir -p "$NGINX_DIR"
+NGINX_PORT=$(free_port)
+sed -e "s|@DIR@|$NGINX_DIR|g; s|@PORT@|$NGINX_PORT|g; s|@WORKERS@|$WORKERS|g; s|@MODULES@|$NGINX_MODULES|g" \
+  "$BENCH_DIR/nginx_http.conf.in" >"$NGINX_DIR/nginx.conf"
+nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" >"$NGINX_DIR/stdout" 2>&1 &
+NGINX_PID=$!
+STARTED_PIDS+=("$NGINX_PID")
+if ! why=$(wait_http "$NGINX_PORT" "$NGINX_PID") || ! why=$(check_routes "$NGINX_PORT"); then
+  echo "nginx is not serving the routes: $why" >&2
+  tail -5 "$NGINX_DIR/stdout" "$NGINX_DIR/error.log" >&2
+  exit 1
+fi
+echo "nginx master $NGINX_PID port $NGINX_PORT, workers $(children_of "$NGINX_PID" | paste -sd' '): routes OK"
+
+# tine; a failure here is reported, and only nginx is measured.
+TINE_PORT=$(free_port)
+TINE_LOG=$WORK/tine.log
+"$TINE" "$BENCH_DIR/http_routes.lua" --port "$TINE_PORT" --start-server "$WORKERS" \
+  --max-server "$WORKERS" --log-level warn >"$TINE_LOG" 2>&1 &
+TINE_PID=$!
+STARTED_PIDS+=("$TINE_PID")
+TINE_OK=1
+if ! why=$(wait_http "$TINE_PORT" "$TINE_PID") || ! why=$(check_routes "$TINE_PORT"); then
+  TINE_OK=0
+  echo
+  echo "TINE DOES NOT SERVE HTTP: $why"
+  [ -s "$TINE_LOG" ] && { echo "its log ends:"; tail -5 "$TINE_LOG" | sed 's/^/  /'; }
+  echo "measuring nginx alone"
+  stop_pid "$TINE_PID"
+else
+  echo "tine master $TINE_PID port $TINE_PORT, children $(children_of "$TINE_PID" | paste -sd' '): routes OK"
+fi
+echo
+
+# One wrk run after a warm-up; prints "rps p99_ms errors" (errors: socket
+# errors plus non-2xx answers; -1 if wrk gave no result).
+# usage: measure PORT ROUTE TAG [wrk flags...]
+measure() {
+  local port=$1 route=$2 out=$WORK/$3.wrk
+  shift 3
+  local url=http://127.0.0.1:$port${URL[$route]}
+  if [ "$WARMUP" != 0 ]; then
+    timeout $((${WARMUP%.*} + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+  fi
+  timeout $((${DURATION%.*} + 30)) \
+    wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 || true
+  awk 'function ms(v) { u = v; sub(/^[0-9.]+/, "", u); v += 0
+                        return u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v }
+       /^Requests\/sec:/ { rps = $2 }
+       /^ +99% / { p99 = ms($2) }
+       /^ +Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+       /^ +Non-2xx or 3xx responses:/ { err += $NF }
+       END { if (rps == "") print "0 0 -1"; else printf "%s %.3f %d\n", rps, p99, err }' "$out"
+}
+
+declare -A RPS P99 ERR   # key "side mode route": one value per round
+for mode in keep-alive close; do
+  flags=()
+  [ "$mode" = close ] && flags=(-H 'Connection: close')
+  for route in "${ROUTES[@]}"; do
+    for r in $(seq "$ROUNDS"); do
+      sides=(nginx tine)
+      [ $((r % 2)) = 0 ] && sides=(tine nginx)   # alternate which goes first
+      line="$(printf '%-10s %-5s round %d:' "$mode" "$route" "$r")"
+      for side in "${sides[@]}"; do
+        if [ "$side" = tine ] && [ $TINE_OK = 0 ]; then line+="  tine n/a"; continue; fi
+        port=$NGINX_PORT; [ "$side" = tine ] && port=$TINE_PORT
+        read -r rps p99 err <<<"$(measure "$port" "$route" "$mode-$route-$side-$r" "${flags[@]}")"
+        k="$side $mode $route"
+        RPS[$k]+=" $rps" P99[$k]+=" $p99" ERR[$k]+=" $err"
+        line+="$(printf '  %s %9.0f req/s p99 %7.3f ms errors %s' "$side" "$rps" "$p99" "$err")"
+      done
+      echo "$line"
+    done
+  done
+done
+stop_pid "$NGINX_PID"
+[ $TINE_OK = 1 ] && stop_pid "$TINE_PID"
+
+# Medians, the table, and the targets (hello: keep-alive >= 1.1 x nginx,
+# close >= 1.0 x; p99 no worse than nginx's).
+sum() { printf '%s\n' "$@" | awk '$1 < 0 {bad = 1} {s += $1} END {print bad ? "failed" : s}'; }
+echo
+echo "| mode | route | nginx + lua req/s | tine req/s | tine/nginx | nginx p99 ms | tine p99 ms | errors nginx / tine |"
+echo "|---|---|--:|--:|--:|--:|--:|---|"
+TARGETS=()
+for mode in keep-alive close; do
+  for route in "${ROUTES[@]}"; do
+    nrps=$(median ${RPS[nginx $mode $route]}) np=$(median ${P99[nginx $mode $route]})
+    ne=$(sum ${ERR[nginx $mode $route]})
+    if [ $TINE_OK = 1 ]; then
+      trps=$(median ${RPS[tine $mode $route]}) tp=$(median ${P99[tine $mode $route]})
+      te=$(sum ${ERR[tine $mode $route]})
+      ratio=$(awk -v t="$trps" -v n="$nrps" 'BEGIN {printf "%.2f", (n > 0 ? t / n : 0)}')
+      printf '| %s | %s | %.0f | %.0f | %s | %.3f | %.3f | %s / %s |\n' \
+        "$mode" "${URL[$route]}" "$nrps" "$trps" "$ratio" "$np" "$tp" "$ne" "$te"
+      if [ "$route" = hello ]; then
+        want=1.0; [ "$mode" = keep-alive ] && want=1.1
+        TARGETS+=("$mode /hello: tine/nginx $ratio (target >= $want): $(awk -v r="$ratio" -v w="$want" 'BEGIN {print (r >= w ? "met" : "NOT met")}');\
+ p99 $tp ms vs nginx $np ms (target: no worse): $(awk -v t="$tp" -v n="$np" 'BEGIN {print (t <= n ? "met" : "NOT met")}')")
+      fi
+    else
+      printf '| %s | %s | %.0f | n/a | n/a | %.3f | n/a | %s / n/a |\n' "$mode" "${URL[$route]}" "$nrps" "$np" "$ne"
+    fi
+  done
+done
+echo
+if [ $TINE_OK = 1 ]; then
+  printf 'targets: %s\n' "${TARGETS[@]}"
+else
+  echo "tine was not measured: it does not serve HTTP ($why)"
+  exit 1
+fi
