@@ -16,7 +16,7 @@
 #include "log.h"
 #include "scoreboard.h"
 
-#define ACCEPT_BATCH 16          /* accepts per wake-up, so children share */
+#define ACCEPT_BATCH 4          /* accepts per wake-up, so children share */
 #define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
 /* Accept by load: a child holding more than ACCEPT_SLACK connections above
  * its least busy accepting sibling leaves new ones to the others for

@@ -229,7 +229,7 @@ describe("HTTP response", function()
   it("keeps the child serving after a handler's error", function()
     local server = start(SCRIPT)
     local pid = server:children()[1]
-    expect(500, H.request(server, H.get("/early")))
+    expect(500, (H.request(server, H.get("/early"))))
     local r = H.request(server, H.get("/lone"))
     expect(200, r)
     assert.same({pid}, server:children())
