@@ -16,7 +16,9 @@
 #include "log.h"
 #include "scoreboard.h"
 
-#define ACCEPT_BATCH 4          /* accepts per wake-up, so children share */
+#define ACCEPT_BATCH 4           /* accepts per wake-up: small, so a burst
+                                  * never takes a child past ACCEPT_SLACK
+                                  * and into a yield (short connections) */
 #define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
 /* Accept by load: a child holding more than ACCEPT_SLACK connections above
  * its least busy accepting sibling leaves new ones to the others for
