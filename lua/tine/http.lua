@@ -5,7 +5,8 @@
 local H = {}
 
 local char, tonumber, type = string.char, tonumber, type
-local concat, format, lower = table.concat, string.format, string.lower
+local concat, find, format, lower, sub = table.concat, string.find,
+                                       string.format, string.lower, string.sub
 local pairs, select, setmetatable, tostring = pairs, select, setmetatable,
                                                tostring
 
@@ -283,8 +284,17 @@ function H.bind(date, reason, access)
   local keep_alive_timeout = settings.KeepAliveTimeout
   local traceback = debug.traceback
 
-  bound.date, bound.reason, bound.access, bound.now =
-    date, reason, access, tine.now
+  local now = tine.now
+  local reasons = {}
+  bound.date, bound.access, bound.now = date, access, now
+  function bound.reason(status)
+    local text = reasons[status]
+    if not text then
+      text = reason(status)
+      reasons[status] = text
+    end
+    return text
+  end
   function bound.must_close(req)
     return not req.keep_alive or keep_alive_timeout == 0 or
            (max_requests > 0 and req.nth >= max_requests) or stopping()
@@ -292,12 +302,15 @@ function H.bind(date, reason, access)
 
   return function(client, req)
     local target = req.target
-    local path, query = target:match("^([^?]*)%??(.*)$")
-    req.path, req.query, req.client = H.unescape(path), query, client
+    local path, query = target, ""
+    local mark = find(target, "?", 1, true)
+    if mark then path, query = sub(target, 1, mark - 1), sub(target, mark + 1) end
+    if find(path, "%", 1, true) then path = H.unescape(path) end
+    req.path, req.query, req.client = path, query, client
     setmetatable(req, Request)
     local res = setmetatable({client = client, req = req, code = 200,
                               fields = {}, close = false, sent = 0,
-                              started = bound.now()}, Response)
+                              started = access and now() or 0}, Response)
     local handler, captures = H.route(rawget(_G, "Handlers"), req.path, _G)
     if not handler then
       if captures then log("error", captures) end
