@@ -219,6 +219,48 @@ describe("HTTP connections", function()
   end)
 end)
 
+describe("AccessLog", function()
+  after_each(function() T.stop_all() end)
+
+  it("escapes what a client sends, so it cannot forge a line", function()
+    local dir = T.tmpdir()
+    local path = dir .. "/access.log"
+    local server = start{"--access-log", path}
+    local c = H.connect(server)
+    expect(200, H.exchange(c, H.get("/x", {'User-Agent: a" 200 0 "-" "forged'})))
+    local text = T.wait_until(function() return T.read_file(path) end, 3)
+    assert.truthy(text)
+    assert.equal(1, select(2, text:gsub("\n", "")))
+    assert.truthy(text:find('"a\\x22 200 0 \\x22-\\x22 \\x22forged"', 1, true), text)
+  end)
+
+  it("logs a refused request, and is reopened on HUP (log rotation)", function()
+    local dir = T.tmpdir()
+    local path = dir .. "/access.log"
+    local server = start{"--access-log", path}
+    local c = H.connect(server)
+    expect(200, H.exchange(c, H.get("/before")))
+    c:close()
+    assert.truthy(T.wait_until(function()
+      return (T.read_file(path) or ""):find("/before", 1, true) end, 3))
+    os.rename(path, path .. ".1")
+    T.signal(server.pid, "HUP")
+    -- the reload's new child serves on a file the master opened anew
+    assert.truthy(T.wait_until(function()
+      local c2 = H.connect(server)
+      local r = H.exchange(c2, H.get("/after"))
+      c2:close()
+      return r and (T.read_file(path) or ""):find("/after", 1, true)
+    end, 10), server:log_text())
+    local c3 = H.connect(server)
+    H.send(c3, "GET / HTTP/1.1\r\n\r\n")  -- no Host: a 400
+    H.read_response(c3)
+    assert.truthy(T.wait_until(function()
+      return (T.read_file(path) or ""):find('"-" 400 0', 1, true) end, 3))
+    assert.is_nil(T.read_file(path .. ".1"):find("/after", 1, true))
+  end)
+end)
+
 describe("HTTP in a stopping child", function()
   after_each(function() T.stop_all() end)
 
