@@ -17,7 +17,7 @@
 static const enum channel_type all_types[] = {
     MSG_READY,    MSG_HEARTBEAT, MSG_SHUTDOWN_SERVER, MSG_RECYCLE_ME,
     MSG_FAILED,    MSG_PAUSE,           MSG_RESUME,
-    MSG_STOP, MSG_LOG_FILE};
+    MSG_STOP, MSG_LOG_FILE, MSG_ACCESS_LOG};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
 /* A message of `type` with every count field set to a telling value. */
@@ -195,7 +195,7 @@ static void test_decode_bad_magic_and_version(void **state)
 /* Types outside the two ranges. */
 static void test_decode_unknown_types(void **state)
 {
-    static const unsigned char bad[] = {0, 6, 7, 8, 15, 20, 21, 255};
+    static const unsigned char bad[] = {0, 6, 7, 8, 15, 21, 22, 255};
     unsigned char buf[CHANNEL_MSG_MAX];
     (void)state;
     for (size_t i = 0; i < sizeof(bad); i++) {
@@ -272,7 +272,7 @@ static void test_type_names(void **state)
 {
     static const char *const names[] = {
         "READY", "HEARTBEAT", "SHUTDOWN_SERVER", "RECYCLE_ME", "FAILED",
-        "PAUSE", "RESUME", "STOP", "LOG_FILE"};
+        "PAUSE", "RESUME", "STOP", "LOG_FILE", "ACCESS_LOG"};
     (void)state;
     for (size_t i = 0; i < NTYPES; i++)
         assert_string_equal(channel_type_name(all_types[i]), names[i]);
