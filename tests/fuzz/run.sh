@@ -9,7 +9,7 @@ seconds=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for name in framing cli channel; do
+for name in framing cli channel proxy; do
   mkdir -p "$work/$name"
   cp "$here/corpus/$name/"* "$work/$name/"
   "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" \
