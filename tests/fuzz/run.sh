@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 artifacts=$(cd "$build" && pwd)/fuzz-artifacts
 mkdir -p "$artifacts"
-for name in framing cli channel log_escape recv_pattern http_reader; do
+for name in framing cli channel log_escape recv_pattern http_reader proxy; do
   mkdir -p "$work/$name"
   cp "$here/corpus/$name/"* "$work/$name/"
   "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" \
