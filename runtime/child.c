@@ -247,6 +247,16 @@ static int start_script(struct child *ch, char *err, size_t errlen)
     return 0;
 }
 
+/* TrustedProxies as a list, loopback only when none is given. */
+static int build_trusted(struct child *ch, char *err, size_t errlen)
+{
+    static char *loopback[] = {"127.0.0.0/8", "::1"};
+    static const struct string_list dflt = {2, loopback};
+    const struct string_list *given = &ch->s->trusted_proxies;
+    return access_build("TrustedProxies", given->n ? given : &dflt,
+                        &ch->trusted, err, errlen);
+}
+
 /* Events: listeners (not yet added), channel, heartbeat, signals. */
 static int setup_events(struct child *ch, const struct child_start *st)
 {
@@ -302,6 +312,7 @@ static void teardown(struct child *ch)
     host_close(ch->host);
     access_free(&ch->allow);
     access_free(&ch->deny);
+    access_free(&ch->trusted);
     if (ch->base) event_base_free(ch->base);
 }
 
@@ -334,6 +345,7 @@ int child_main(const struct child_start *st)
     }
     if (access_build("Allow", &ch.s->allow, &ch.allow, err, sizeof(err)) < 0 ||
         access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0 ||
+        build_trusted(&ch, err, sizeof(err)) < 0 ||
         !(ch.base = event_base_new())) {
         if (!ch.base && !err[0])
             snprintf(err, sizeof(err), "event_base_new() failed: %s",
@@ -348,6 +360,10 @@ int child_main(const struct child_start *st)
     free(script_text);
     if (ch.host)
         ch.conns = conn_set_new(ch.base, ch.host, ch.s, child_on_conns_changed, &ch);
+    if (ch.conns) {
+        ch.conns->allow = &ch.allow;
+        ch.conns->deny = &ch.deny;
+    }
     if (!ch.host) {
         ch.exit_code = fail_start(&ch, err);
     } else if (!ch.conns || setup_events(&ch, st) < 0) {

@@ -93,6 +93,24 @@ void child_on_accept_retry(evutil_socket_t fd, short what, void *arg)
     child_update_accepting(ch);
 }
 
+/* May this peer in? With ProxyProtocol a TCP peer must be a trusted
+ * proxy (Allow and Deny apply to the client its header names); else
+ * Allow and Deny apply to the peer. */
+static int peer_permitted(struct child *ch, const struct sockaddr *peer)
+{
+    static const struct access_list none;
+    if (ch->s->proxy_protocol && peer->sa_family != AF_UNIX) {
+        if (access_permits(&ch->trusted, &none, peer)) return 1;
+        ch->conns->proxy_refused++;
+        log_debug("PROXY: closed a peer not in TrustedProxies (%lu so far)",
+                  ch->conns->proxy_refused);
+        return 0;
+    }
+    if (access_permits(&ch->allow, &ch->deny, peer)) return 1;
+    log_debug("refused a peer by Allow/Deny");
+    return 0;
+}
+
 void child_on_accept(evutil_socket_t fd, short what, void *arg)
 {
     struct child_listener *l = arg;
@@ -114,8 +132,7 @@ void child_on_accept(evutil_socket_t fd, short what, void *arg)
                 log_warn("accept() failed: %s", strerror(errno));
             return;
         }
-        if (!access_permits(&ch->allow, &ch->deny, (struct sockaddr *)&ss)) {
-            log_debug("refused a peer by Allow/Deny");
+        if (!peer_permitted(ch, (struct sockaddr *)&ss)) {
             close(cfd);
             continue;
         }

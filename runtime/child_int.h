@@ -28,6 +28,7 @@ struct child {
     struct scoreboard *scoreboard;
     int slot_index;
     struct access_list allow, deny;
+    struct access_list trusted;   /* TrustedProxies, or loopback */
     int channel_fd;
     struct event *channel_ev, *heartbeat_ev, *accept_retry_ev, *grace_ev;
     int signal_fd;          /* signalfd for USR1, USR2, TERM, INT */

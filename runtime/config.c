@@ -33,19 +33,21 @@ static enum setting_source source_named_in(const struct settings *s,
     return def ? s->source[def - settings_table] : SOURCE_SCRIPT;
 }
 
-/* What must hold before anything is bound: listener addresses, Allow and
- * Deny entries, User and Group. 0, or -1 with err and *culprit. */
+/* What must hold before anything is bound: listener addresses, Allow,
+ * Deny and TrustedProxies entries, User and Group. 0, or -1 with err and *culprit. */
 static int check_lists(const struct settings *s, char *err, size_t errlen,
                        enum setting_source *culprit)
 {
-    static const enum setting_id ids[2] = {SET_ALLOW, SET_DENY};
-    const struct string_list *lists[2] = {&s->allow, &s->deny};
+    static const enum setting_id ids[3] = {SET_ALLOW, SET_DENY,
+                                           SET_TRUSTED_PROXIES};
+    const struct string_list *lists[3] = {&s->allow, &s->deny,
+                                          &s->trusted_proxies};
     struct listen_spec *specs;
     struct access_list list;
     struct privs privs;
     int n, rc = listen_specs(s, &specs, &n, err, errlen);
     free(specs);
-    for (int i = 0; rc == 0 && i < 2; i++) {
+    for (int i = 0; rc == 0 && i < 3; i++) {
         rc = access_build(settings_def(ids[i])->name, lists[i], &list, err,
                           errlen);
         if (rc == 0) access_free(&list);

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "callback.h"
 #include "clock.h"
+#include "conn_proxy.h"
 #include "conn_set.h"
 #include "framing.h"
 #include "http_conn.h"
@@ -86,14 +87,16 @@ static void conn_finish(struct conn *c)
     int ref = c->client_ref;
     unsigned long id = c->id;
     const char *reason = c->reason;
-    api_client_detach(h, ref);
+    if (ref) api_client_detach(h, ref);
     http_conn_free(c->http);
     event_free(c->read_ev);
     bufferevent_free(c->bev);
-    api_call_client(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
-                     strlen(reason), on_disconnected_done,
-                     (void *)(uintptr_t)id);
-    api_client_release(h, ref);
+    if (ref) {
+        api_call_client(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
+                         strlen(reason), on_disconnected_done,
+                         (void *)(uintptr_t)id);
+        api_client_release(h, ref);
+    }
     conn_set_remove(set, c);
     free(c);
 }
@@ -190,9 +193,30 @@ static void deliver_stream(struct conn *c, struct evbuffer *in)
     evbuffer_drain(in, len);
 }
 
+/* The client is known (at once, or once its PROXY header is read): make
+ * its Lua object and call ClientConnected. -1 if c is closing already. */
+static int conn_start(struct conn *c)
+{
+    c->client_ref = api_client_new(c->set->host, c);
+    if (call_client(c, CB_CLIENT_CONNECTED, NULL, 0) < 0)
+        conn_close(c, "script error");
+    return c->closing ? -1 : 0;
+}
+
+/* ProxyProtocol: read the header first; 0 once the client is started. */
+static int read_proxy_header(struct conn *c, struct evbuffer *in)
+{
+    int r = conn_proxy_read(c, in);
+    if (r < 0) conn_close(c, "proxy");  /* nothing is queued: it ends now */
+    if (r <= 0) return -1;
+    c->proxy_pending = 0;
+    return conn_start(c);
+}
+
 static void deliver(struct conn *c, int at_eof)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (c->proxy_pending && read_proxy_header(c, in) < 0) return;
     if (c->http)
         http_conn_deliver(c, in);
     else if (c->set->s->filter == FILTER_STREAM)
@@ -329,7 +353,7 @@ struct conn *conn_open(struct conn_set *set, int fd,
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     c->set = set;
-    c->last_input = clock_coarse();
+    c->last_input = c->opened = clock_coarse();
     c->local_port = local_port;
     addr_text(peer, c->remote_ip, sizeof(c->remote_ip), &c->remote_port);
     c->bev = bufferevent_socket_new(set->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -344,15 +368,14 @@ struct conn *conn_open(struct conn_set *set, int fd,
     }
     if (set->s->filter == FILTER_HTTP) c->http = http_conn_new(set->s);
     conn_set_add(set, c);  /* assigns c->id */
-    c->client_ref = api_client_new(set->host, c);
     c->reason = "closed";
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     /* conn_flush writes and on_readable reads: the bufferevent only
      * finishes writes that did not go out at once. */
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     update_reading(c);
-    if (call_client(c, CB_CLIENT_CONNECTED, NULL, 0) < 0)
-        conn_close(c, "script error");
+    c->proxy_pending = set->s->proxy_protocol && peer->sa_family != AF_UNIX;
+    if (!c->proxy_pending) conn_start(c);
     return c;
 }
 

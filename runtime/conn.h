@@ -39,6 +39,9 @@ struct conn {
     int local_port;
     struct conn *prev, *next; /* the set's list */
     struct http_conn *http;   /* Filter "http": its requests; else NULL */
+    int proxy_pending;        /* ProxyProtocol: its header is not read yet,
+                               * no callback has run (client_ref is 0) */
+    double opened;            /* coarse time it was accepted */
 };
 
 /* Take over the accepted socket fd, make the client object and call

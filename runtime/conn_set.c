@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "conn_proxy.h"
 #include "http_conn.h"
 #include "lua_host.h"
 #include "settings.h"
@@ -56,15 +57,20 @@ static void on_idle_sweep(evutil_socket_t fd, short what, void *arg)
     (void)what;
     for (struct conn *c = set->list, *next; c; c = next) {
         next = c->next;
-        if (c->http) http_conn_sweep(c, now);
+        if (c->proxy_pending) {
+            if (now - c->opened >= CONN_PROXY_SECONDS) {
+                conn_proxy_timed_out(c);
+                conn_close(c, "proxy");
+            }
+        } else if (c->http) http_conn_sweep(c, now);
         else if (limit > 0 && !c->closing && c->tasks == 0 &&
                  now - c->last_input >= limit)
             conn_close(c, "idle");
     }
 }
 
-/* The shortest clock the sweep keeps: IdleTimeout, or HTTP's timeouts;
- * 0 if there is none. */
+/* The shortest clock the sweep keeps: IdleTimeout, HTTP's timeouts, the
+ * time a PROXY header may take; 0 if there is none. */
 static double shortest_clock(const struct settings *s)
 {
     double t = s->filter == FILTER_HTTP ? s->request_timeout
@@ -72,6 +78,8 @@ static double shortest_clock(const struct settings *s)
     if (s->filter == FILTER_HTTP && s->keep_alive_timeout > 0 &&
         s->keep_alive_timeout < t)
         t = s->keep_alive_timeout;
+    if (s->proxy_protocol && (t <= 0 || CONN_PROXY_SECONDS < t))
+        t = CONN_PROXY_SECONDS;
     return t;
 }
 
@@ -80,7 +88,7 @@ static double shortest_clock(const struct settings *s)
 static int start_idle_sweep(struct conn_set *set)
 {
     double every = shortest_clock(set->s) / 4;
-    if (set->s->filter != FILTER_HTTP && set->s->idle_timeout <= 0) return 0;
+    if (shortest_clock(set->s) <= 0) return 0;
     if (every > 1) every = 1;
     if (every < 0.01) every = 0.01;
     set->idle_ev = event_new(set->base, -1, EV_PERSIST, on_idle_sweep, set);

@@ -6,6 +6,7 @@
 #ifndef TINE_CONN_SET_H
 #define TINE_CONN_SET_H
 
+struct access_list;
 struct conn;
 struct event;
 struct event_base;
@@ -29,6 +30,8 @@ struct conn_set {
     struct event *flush_ev, *flushed_ev;
     struct event *idle_ev;    /* IdleTimeout's sweep, if it is set */
     int has_flushed;          /* the script defines ClientFlushed */
+    const struct access_list *allow, *deny;  /* for PROXY's clients */
+    unsigned long proxy_refused;  /* closed for their PROXY header */
 };
 
 /* A set on base for the script in host; NULL if events cannot be made. */

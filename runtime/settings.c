@@ -208,6 +208,16 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_ACCESS_LOG] = {"AccessLog", STRING(access_log, "PATH"),
         .meaning = "HTTP: append a line per request here, in the combined "
                    "log format plus the seconds taken (reopened on HUP)"},
+    [SET_PROXY_PROTOCOL] = {"ProxyProtocol", .type = SETTING_BOOL,
+        .offset = OFF(proxy_protocol), .kind = "BOOL",
+        .meaning = "every TCP listener expects the PROXY protocol header "
+                   "(v1 or v2) from TrustedProxies: remote_ip and remote_port "
+                   "name the original client and Allow and Deny apply to it; "
+                   "an untrusted peer, a bad header or none within 5 s is "
+                   "closed before any callback (counted in the debug log)"},
+    [SET_TRUSTED_PROXIES] = {"TrustedProxies", LIST(trusted_proxies, "CIDR"),
+        .meaning = "the addresses that may send a PROXY header (none given: "
+                   "loopback only, 127.0.0.0/8 and ::1)"},
 };
 
 const int settings_count = SETTINGS_COUNT;

@@ -65,6 +65,8 @@ enum setting_id {
     SET_KEEP_ALIVE_TIMEOUT,
     SET_MAX_KEEP_ALIVE_REQUESTS,
     SET_ACCESS_LOG,
+    SET_PROXY_PROTOCOL,
+    SET_TRUSTED_PROXIES,
     SETTINGS_COUNT
 };
 
@@ -115,6 +117,8 @@ struct settings {
     double keep_alive_timeout;    /* HTTP: an idle keep-alive connection */
     long max_keep_alive_requests; /* HTTP: per connection; 0: no limit */
     char *access_log;             /* HTTP: a line per request; NULL: none */
+    int proxy_protocol;           /* TCP peers send a PROXY header first */
+    struct string_list trusted_proxies; /* who may; none: loopback only */
     enum setting_source source[SETTINGS_COUNT];
 };
 

@@ -19,12 +19,12 @@
 
 /* The table has the 27 settings of the contract, the 2 of recycling
  * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout
- * and HTTP's six; a new one needs its default checked below. */
+ * HTTP's six and PROXY's two; a new one needs its default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 38);
-    assert_int_equal(SETTINGS_COUNT, 38);
+    assert_int_equal(settings_count, 40);
+    assert_int_equal(SETTINGS_COUNT, 40);
 }
 
 struct id_case {
@@ -65,7 +65,9 @@ static void test_ids_name_their_rows(void **state)
         {SET_REQUEST_TIMEOUT, "RequestTimeout"},
         {SET_KEEP_ALIVE_TIMEOUT, "KeepAliveTimeout"},
         {SET_MAX_KEEP_ALIVE_REQUESTS, "MaxKeepAliveRequests"},
-        {SET_ACCESS_LOG, "AccessLog"}};
+        {SET_ACCESS_LOG, "AccessLog"},
+        {SET_PROXY_PROTOCOL, "ProxyProtocol"},
+        {SET_TRUSTED_PROXIES, "TrustedProxies"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -192,6 +194,8 @@ static void test_defaults(void **state)
     assert_true(s->keep_alive_timeout == 15);
     assert_int_equal(s->max_keep_alive_requests, 1000);
     assert_null(s->access_log);
+    assert_int_equal(s->proxy_protocol, 0);
+    assert_int_equal(s->trusted_proxies.n, 0);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
