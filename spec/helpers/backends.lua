@@ -1,6 +1,6 @@
 -- Real servers for the specs that talk to other servers, on loopback:
--- redis-server, a listener that accepts and never answers, and a port
--- that refuses. Each is stopped by stop_all().
+-- redis-server, HAProxy, a listener that accepts and never answers, and a
+-- port that refuses. Each is stopped by stop_all().
 local socket = require "socket"
 local T = require "spec.helpers.server"
 
@@ -74,6 +74,26 @@ end
 
 -- A port nobody listens on.
 function M.refusing() return T.free_port() end
+
+-- Start HAProxy (foreground) with config text, where @PORT@ stands for
+-- the free port it listens on; wait (bounded) until that port accepts.
+-- Returns {port = ..., pid = ...}.
+function M.haproxy(config)
+  local port, dir = T.free_port(), T.tmpdir()
+  T.write_file(dir .. "/haproxy.cfg", (config:gsub("@PORT@", tostring(port))))
+  T.sh(("haproxy -db -f %s/haproxy.cfg >%s/haproxy.log 2>&1 & echo $! > %s/pid")
+       :format(dir, dir, dir))
+  local pid = tonumber(T.read_file(dir .. "/pid"))
+  local up = T.wait_until(function()
+    local c = socket.connect("127.0.0.1", port)
+    if c then c:close() end
+    return c ~= nil
+  end, 10)
+  assert(up, "haproxy did not start: " .. (T.read_file(dir .. "/haproxy.log") or ""))
+  local r = {port = port, pid = pid, dir = dir}
+  running[#running + 1] = r
+  return r
+end
 
 function M.stop_all()
   for _, r in ipairs(running) do
