@@ -268,6 +268,7 @@ static int setup_events(struct child *ch, const struct child_start *st)
         struct child_listener *l = &ch->listeners[i];
         l->ch = ch;
         l->port = st->listeners[i].port;
+        l->tls = st->listeners[i].tls ? st->tls : NULL;
         l->ev = event_new(ch->base, st->listeners[i].fd, EV_READ | EV_PERSIST,
                           child_on_accept, l);
         if (!l->ev) return -1;

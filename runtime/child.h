@@ -14,6 +14,7 @@ struct conn;
 struct event_base;
 struct lua_host;
 struct scoreboard;
+struct ssl_ctx_st;
 
 /* What the master hands a new child. */
 struct child_start {
@@ -28,6 +29,7 @@ struct child_start {
     long generation;
     int paused;          /* start with accepting paused (USR1) */
     double jitter_draw;  /* in [0, 1): spreads MaxServerLifeTimes */
+    struct ssl_ctx_st *tls;  /* TLS listeners' context (the master's) */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

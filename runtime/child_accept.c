@@ -136,7 +136,7 @@ void child_on_accept(evutil_socket_t fd, short what, void *arg)
             close(cfd);
             continue;
         }
-        conn_open(ch->conns, cfd, (struct sockaddr *)&ss, l->port);
+        conn_open(ch->conns, cfd, (struct sockaddr *)&ss, l->port, l->tls);
     }
 }
 

@@ -8,6 +8,7 @@
 #include "child.h"
 
 struct conn_set;
+struct ssl_ctx_st;
 struct event;
 struct event_base;
 struct lua_host;
@@ -18,6 +19,7 @@ struct child_listener {
     struct child *ch;
     struct event *ev;
     int port;
+    struct ssl_ctx_st *tls;   /* a TLS listener's context; else NULL */
 };
 
 struct child {

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "conn_proxy.h"
 #include "conn_set.h"
+#include "conn_tls.h"
 #include "framing.h"
 #include "http_conn.h"
 #include "log.h"
@@ -89,6 +90,7 @@ static void conn_finish(struct conn *c)
     const char *reason = c->reason;
     if (ref) api_client_detach(h, ref);
     http_conn_free(c->http);
+    conn_tls_end(c);
     event_free(c->read_ev);
     bufferevent_free(c->bev);
     if (ref) {
@@ -273,7 +275,8 @@ void conn_flush(struct conn *c)
          * drains it; unfreeze around our write as its own writer does. */
         evbuffer_unfreeze(out, 1);
         errno = 0;
-        int n = evbuffer_write(out, bufferevent_getfd(c->bev));
+        ssize_t n = c->tls ? conn_tls_write(c, out)
+                           : evbuffer_write(out, bufferevent_getfd(c->bev));
         int err = errno;
         evbuffer_freeze(out, 1);
         if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
@@ -282,7 +285,8 @@ void conn_flush(struct conn *c)
         }
         if (evbuffer_get_length(out) > 0) {  /* the rest when writable */
             c->writing = 1;
-            bufferevent_enable(c->bev, EV_WRITE);
+            if (c->tls) conn_tls_wait(c);
+            else bufferevent_enable(c->bev, EV_WRITE);
             return;
         }
     }
@@ -301,7 +305,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     int err = ENOMEM;
     (void)what;
     evbuffer_unfreeze(in, 0);  /* the bufferevent keeps its end frozen */
-    if (evbuffer_reserve_space(in, CONN_READ_SIZE, &v, 1) == 1) {
+    if (c->tls) {
+        n = conn_tls_read(c, in, 4 * CONN_READ_SIZE);
+        err = errno;
+    } else if (evbuffer_reserve_space(in, CONN_READ_SIZE, &v, 1) == 1) {
         n = recv(fd, v.iov_base, v.iov_len, 0);
         err = errno;
         if (n > 0) {
@@ -341,7 +348,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 struct conn *conn_open(struct conn_set *set, int fd,
-                       const struct sockaddr *peer, int local_port)
+                       const struct sockaddr *peer, int local_port,
+                       struct ssl_ctx_st *tls)
 {
     struct conn *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -359,7 +367,7 @@ struct conn *conn_open(struct conn_set *set, int fd,
     c->bev = bufferevent_socket_new(set->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->read_ev = event_new(set->base, fd, EV_READ | EV_PERSIST,
                            on_readable, c);
-    if (!c->bev || !c->read_ev) {
+    if (!c->bev || !c->read_ev || (tls && conn_tls_start(c, tls, fd) < 0)) {
         if (c->read_ev) event_free(c->read_ev);
         if (c->bev) bufferevent_free(c->bev);  /* closes fd */
         else close(fd);

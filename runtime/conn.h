@@ -10,6 +10,8 @@
 #include "scheduler.h"
 
 struct bufferevent;
+struct ssl_ctx_st;
+struct ssl_st;
 struct conn_set;
 
 struct conn {
@@ -42,13 +44,17 @@ struct conn {
     int proxy_pending;        /* ProxyProtocol: its header is not read yet,
                                * no callback has run (client_ref is 0) */
     double opened;            /* coarse time it was accepted */
+    struct ssl_st *tls;       /* a TLS listener's connection; else NULL */
+    struct event *tls_write_ev;  /* TLS: OpenSSL waits for writable */
+    int tls_read_blocked;     /* TLS: a read waits for writable */
 };
 
-/* Take over the accepted socket fd, make the client object and call
- * ClientConnected. NULL if the connection could not be set up (fd is
- * closed then). */
+/* Take over the accepted socket fd (speaking TLS with the tls context
+ * unless it is NULL), make the client object and call ClientConnected.
+ * NULL if the connection could not be set up (fd is closed then). */
 struct conn *conn_open(struct conn_set *set, int fd,
-                       const struct sockaddr *peer, int local_port);
+                       const struct sockaddr *peer, int local_port,
+                       struct ssl_ctx_st *tls);
 
 /* Queued output may reach this many times MaxOutputBuffer (writes from
  * timers, say, while the client reads nothing); a write when more than

@@ -33,6 +33,11 @@ int listen_parse(const char *text, struct listen_spec *out, char *err,
                  size_t errlen)
 {
     memset(out, 0, sizeof(*out));
+    if (strncmp(text, "tls:", 4) == 0 && strncmp(text + 4, "unix:", 5) != 0) {
+        if (listen_parse(text + 4, out, err, errlen) < 0) return -1;
+        out->tls = 1;
+        return 0;
+    }
     if (strncmp(text, "unix:", 5) == 0) {
         const char *path = text + 5;
         if (path[0] == '\0' || strlen(path) >= sizeof(out->path)) {
@@ -84,11 +89,17 @@ int listen_specs(const struct settings *s, struct listen_spec **out, int *n,
             snprintf(err, errlen, "Address: %s", why);
             return -1;
         }
+        (*out)[*n - 1].tls = s->tls_certificate != NULL;
     }
     for (int i = 0; i < s->listen.n; i++) {
-        if (listen_parse(s->listen.items[i], &(*out)[(*n)++], why,
-                         sizeof(why)) < 0) {
+        struct listen_spec *spec = &(*out)[(*n)++];
+        if (listen_parse(s->listen.items[i], spec, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "Listen: %s", why);
+            return -1;
+        }
+        if (spec->tls && !s->tls_certificate) {
+            snprintf(err, errlen, "Listen: \"%s\" needs TLSCertificate and "
+                     "TLSKey", s->listen.items[i]);
             return -1;
         }
     }
@@ -185,6 +196,7 @@ int listen_open(const struct listen_spec *spec, struct listener *out,
 {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
+    out->tls = spec->tls;
     if (spec->family == AF_UNIX) return open_unix(spec, out, err, errlen);
     return open_inet(spec, out, err, errlen);
 }

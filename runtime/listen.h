@@ -13,6 +13,8 @@ struct listen_spec {
     char host[256];             /* numeric or a name; empty for AF_UNIX */
     int port;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int tls;                    /* "tls:host:port", or the Port listener
+                                 * when TLSCertificate is set */
 };
 
 struct listener {
@@ -23,9 +25,11 @@ struct listener {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int inherited;              /* from the service manager: not ours to
                                  * remove */
+    int tls;                    /* its connections speak TLS */
 };
 
-/* Parse one Listen entry; 0, or -1 with err. */
+/* Parse one Listen entry ("tls:" before host:port for a TLS one); 0, or
+ * -1 with err. */
 int listen_parse(const char *text, struct listen_spec *out, char *err,
                  size_t errlen);
 

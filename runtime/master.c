@@ -158,6 +158,7 @@ static void teardown(struct master *m)
     if (m->respawn_ev) event_free(m->respawn_ev);
     if (m->grace_ev) event_free(m->grace_ev);
     settings_reader_cancel(&m->reader);
+    master_tls_close(m);
     while (m->children) master_remove_child(m, rec_of(m->children));
     if (m->base) event_base_free(m->base);
     listen_close_all(m->listeners, m->nlisteners, 1);
@@ -229,6 +230,17 @@ static int detach(struct master *m)
     return -1;
 }
 
+/* Read the TLS certificate and key, if a listener speaks TLS; -1 (said
+ * on standard error) if they cannot be used. */
+static int open_tls(struct master *m)
+{
+    char err[TINE_ERR_MAX];
+    if (master_tls_open(m, err, sizeof(err)) == 0) return 0;
+    log_error("%s", err);
+    if (m->s.log_file) fprintf(stderr, "tine: %s\n", err);
+    return -1;
+}
+
 /* Open LogFile and AccessLog if set; -1 (said on standard error) if one
  * cannot be opened. */
 static int open_logs(const struct settings *s)
@@ -266,7 +278,7 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
     signal(SIGPIPE, SIG_IGN);
     srandom((unsigned)getpid() ^ (unsigned)clock_now());
     raise_fd_limit();
-    if (open_listeners(&m) == 0 && detach(&m) == 0)
+    if (open_listeners(&m) == 0 && open_tls(&m) == 0 && detach(&m) == 0)
         rc = serve(&m);
     if (m.daemon_fd >= 0) {
         char why[64];

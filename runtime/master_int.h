@@ -20,6 +20,8 @@
 struct event;
 struct event_base;
 struct master;
+struct ssl_ctx_st;
+struct tls_keys;
 
 /* One child, as the master knows it: its place in the process table
  * (state, generation, replacement links) and its plumbing. */
@@ -59,6 +61,8 @@ struct master {
     struct notifier notify;  /* the service manager, if any */
     int pid_fd;              /* holds the PidFile's lock; -1: none */
     int daemon_fd;           /* --daemonize: report the start here; -1 */
+    struct ssl_ctx_st *tls;  /* TLS listeners' context, or NULL */
+    struct tls_keys *tls_keys;  /* session ticket keys, shared */
     long resized;            /* TTIN minus TTOU so far: kept by reloads */
     char last_error[CHANNEL_TEXT_MAX + 80];
 };
@@ -102,5 +106,13 @@ void master_apply_settings(struct master *m);
 
 /* master.c */
 void master_begin_shutdown(struct master *m, int graceful, const char *why);
+
+/* master_tls.c: build the TLS context before forking, if a listener
+ * speaks TLS (0, or -1 with err naming TLSCertificate or TLSKey); on a
+ * reload rotate the ticket keys and build it anew from fresh (a bad pair
+ * is logged and the running context kept); free it at exit. */
+int master_tls_open(struct master *m, char *err, size_t errlen);
+void master_tls_reload(struct master *m, const struct settings *fresh);
+void master_tls_close(struct master *m);
 
 #endif

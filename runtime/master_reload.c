@@ -165,6 +165,7 @@ static void settings_read(void *arg, struct settings *fresh, const char *err)
         keep_listeners(&m->s, fresh);
     }
     if (m->reload_pending) drop_canary(m);
+    master_tls_reload(m, fresh);
     m->pending = *fresh;
     m->reload_pending = 1;
     struct child_rec *old = master_pick_excess(m);

@@ -218,6 +218,19 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_TRUSTED_PROXIES] = {"TrustedProxies", LIST(trusted_proxies, "CIDR"),
         .meaning = "the addresses that may send a PROXY header (none given: "
                    "loopback only, 127.0.0.0/8 and ::1)"},
+    [SET_TLS_CERTIFICATE] = {"TLSCertificate", STRING(tls_certificate, "PATH"),
+        .meaning = "PEM certificate (chain); with TLSKey the Port listener "
+                   "speaks TLS. The master reads it before forking and again "
+                   "on HUP (a bad pair is logged, the running one kept)"},
+    [SET_TLS_KEY] = {"TLSKey", STRING(tls_key, "PATH"),
+        .meaning = "PEM private key for TLSCertificate (children need no "
+                   "access to it)"},
+    [SET_SSLKEYCERT] = {"SSLKEYCERT", LIST(sslkeycert, "PATH"),
+        .meaning = "the seed's spelling: { key, cert }, the same as TLSKey "
+                   "and TLSCertificate"},
+    [SET_TLS_PROTOCOLS] = {"TLSProtocols", STRING(tls_protocols, "LIST"),
+        .dflt_str = "TLSv1.2 TLSv1.3",
+        .meaning = "the TLS versions offered, among TLSv1.2 and TLSv1.3"},
 };
 
 const int settings_count = SETTINGS_COUNT;
@@ -315,7 +328,12 @@ void settings_flag_name(const struct setting_def *def, char *buf, size_t len)
 {
     size_t o = 0;
     for (const char *p = def->name; *p && o + 2 < len; p++) {
-        if (isupper((unsigned char)*p) && p != def->name) buf[o++] = '-';
+        /* a word starts at a capital after a small letter, or at the last
+         * capital of a run followed by a small one: TLSKey -> tls-key */
+        int word = p != def->name && isupper((unsigned char)*p) &&
+                   (islower((unsigned char)p[-1]) ||
+                    islower((unsigned char)p[1]));
+        if (word) buf[o++] = '-';
         buf[o++] = (char)tolower((unsigned char)*p);
     }
     buf[o] = '\0';

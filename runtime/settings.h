@@ -67,6 +67,10 @@ enum setting_id {
     SET_ACCESS_LOG,
     SET_PROXY_PROTOCOL,
     SET_TRUSTED_PROXIES,
+    SET_TLS_CERTIFICATE,
+    SET_TLS_KEY,
+    SET_SSLKEYCERT,
+    SET_TLS_PROTOCOLS,
     SETTINGS_COUNT
 };
 
@@ -119,6 +123,10 @@ struct settings {
     char *access_log;             /* HTTP: a line per request; NULL: none */
     int proxy_protocol;           /* TCP peers send a PROXY header first */
     struct string_list trusted_proxies; /* who may; none: loopback only */
+    char *tls_certificate;        /* PEM; with tls_key: Port speaks TLS */
+    char *tls_key;
+    struct string_list sslkeycert; /* the seed's { key, cert } */
+    char *tls_protocols;          /* "TLSv1.2 TLSv1.3" */
     enum setting_source source[SETTINGS_COUNT];
 };
 

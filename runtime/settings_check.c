@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "settings_field.h"
 #include "tine_err.h"
 
 static int is_default(const struct settings *s, enum setting_id id)
@@ -98,6 +99,30 @@ static int check_heartbeat(const struct settings *s, char *err,
     return -1;
 }
 
+/* TLS: SSLKEYCERT = { key, cert } fills TLSKey and TLSCertificate where
+ * they are not given; then both or neither. */
+static int check_tls(struct settings *s, char *err, size_t errlen,
+                     enum setting_source *culprit)
+{
+    const struct string_list *seed = &s->sslkeycert;
+    if (seed->n != 0 && seed->n != 2)
+        return refuse(s, SET_SSLKEYCERT, SET_SSLKEYCERT, culprit, err,
+                      errlen, "expected { key, cert }, got %ld entries",
+                      seed->n, 0);
+    if (seed->n == 2 && is_default(s, SET_TLS_KEY))
+        settings_set_str(&s->tls_key, seed->items[0]);
+    if (seed->n == 2 && is_default(s, SET_TLS_CERTIFICATE))
+        settings_set_str(&s->tls_certificate, seed->items[1]);
+    enum setting_id missing = s->tls_key ? SET_TLS_CERTIFICATE : SET_TLS_KEY;
+    enum setting_id given = missing == SET_TLS_KEY ? SET_TLS_CERTIFICATE
+                                                   : SET_TLS_KEY;
+    if (!s->tls_key == !s->tls_certificate) return 0;
+    snprintf(err, errlen, "%s: not given, but %s is",
+             settings_def(missing)->name, settings_def(given)->name);
+    if (culprit) *culprit = s->source[given];  /* whoever gave the one */
+    return -1;
+}
+
 int settings_finish(struct settings *s, char *err, size_t errlen,
                     enum setting_source *culprit)
 {
@@ -119,6 +144,7 @@ int settings_finish(struct settings *s, char *err, size_t errlen,
                       culprit, err, errlen, "%ld is more than MaxSpareServer (%ld)",
                       s->min_spare_server, s->max_spare_server);
     if (check_heartbeat(s, err, errlen, culprit) < 0) return -1;
+    if (check_tls(s, err, errlen, culprit) < 0) return -1;
     if (s->port == 0 && s->listen.n == 0)
         return refuse(s, SET_PORT, SET_LISTEN, culprit, err, errlen,
                       "is 0 and Listen is empty: nothing to listen on", 0, 0);

@@ -243,6 +243,42 @@ static void test_specs_order(void **state)
     free(specs);
 }
 
+/* "tls:host:port" is a TLS listener; the Port listener speaks TLS when
+ * TLSCertificate is set; plain entries stay plain. */
+static void test_specs_tls(void **state)
+{
+    static const char *const set[] = {"TLSCertificate", "/c.pem", "Listen",
+                                      "tls:[::1]:8443", "Listen",
+                                      "127.0.0.1:80"};
+    int n = -1;
+    (void)state;
+    struct listen_spec *specs = specs_of(set, 3, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(specs[0].tls, 1);
+    assert_int_equal(specs[1].tls, 1);
+    assert_int_equal(specs[1].family, AF_INET6);
+    assert_int_equal(specs[1].port, 8443);
+    assert_int_equal(specs[2].tls, 0);
+    free(specs);
+}
+
+/* A tls: entry without a certificate is refused, naming Listen. */
+static void test_specs_tls_needs_certificate(void **state)
+{
+    static const char *const set[] = {"Listen", "tls:127.0.0.1:8443"};
+    struct settings s;
+    struct listen_spec *specs = NULL;
+    int n = -1;
+    char err[512] = "";
+    (void)state;
+    make_settings(&s, set, 1);
+    assert_int_equal(listen_specs(&s, &specs, &n, err, sizeof(err)), -1);
+    assert_int_equal(strncmp(err, "Listen:", 7), 0);
+    assert_contains(err, "needs TLSCertificate");
+    free(specs);
+    settings_free(&s);
+}
+
 /* A bad Listen entry: -1 and a message starting with "Listen:". */
 static void test_specs_bad_listen(void **state)
 {
@@ -498,6 +534,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_ipv4),
+        cmocka_unit_test(test_specs_tls),
+        cmocka_unit_test(test_specs_tls_needs_certificate),
         cmocka_unit_test(test_parse_ipv6),
         cmocka_unit_test(test_parse_wildcards),
         cmocka_unit_test(test_parse_name_and_port_edges),

@@ -92,6 +92,15 @@ static void test_finish_contradictions(void **state)
          {{"ServerHeartBeatTime", "5", SOURCE_SCRIPT},
           {"MaxServerExpireTime", "3", SOURCE_FLAG}},
          "ServerHeartBeatTime", "MaxServerExpireTime", SOURCE_FLAG},
+        {"SSLKEYCERT with one entry",
+         {{"SSLKEYCERT", "/k.pem", SOURCE_SCRIPT}},
+         "SSLKEYCERT", "{ key, cert }", SOURCE_SCRIPT},
+        {"TLSKey without TLSCertificate",
+         {{"TLSKey", "/k.pem", SOURCE_FLAG}},
+         "TLSCertificate", "TLSKey", SOURCE_FLAG},
+        {"TLSCertificate without TLSKey",
+         {{"TLSCertificate", "/c.pem", SOURCE_SCRIPT}},
+         "TLSKey", "TLSCertificate", SOURCE_SCRIPT},
         {"MaxServer flag below StartServer script",
          {{"StartServer", "5", SOURCE_SCRIPT}, {"MaxServer", "3", SOURCE_FLAG}},
          "StartServer", "MaxServer", SOURCE_FLAG},
@@ -162,6 +171,19 @@ static void test_finish_derived_times_follow_given(void **state)
     finish_ok(s);
     assert_true(s->max_server_expire_time > 60);
     assert_float_equal(s->grace_expire_time, s->max_server_expire_time, 0);
+}
+
+/* SSLKEYCERT = { key, cert } fills TLSKey and TLSCertificate where they
+ * are not given; a given one wins. */
+static void test_finish_sslkeycert(void **state)
+{
+    struct settings *s = *state;
+    set(s, "SSLKEYCERT", "/k.pem", SOURCE_SCRIPT);
+    set(s, "SSLKEYCERT", "/c.pem", SOURCE_SCRIPT);
+    set(s, "TLSCertificate", "/given.pem", SOURCE_FLAG);
+    finish_ok(s);
+    assert_string_equal(s->tls_key, "/k.pem");
+    assert_string_equal(s->tls_certificate, "/given.pem");
 }
 
 /* The contradictions' edges are accepted: MinServer == MaxServer,
@@ -259,6 +281,7 @@ int main(void)
         T(test_finish_contradictions),
         T(test_finish_start_server_flag_blamed),
         T(test_finish_defaults_follow_max_server),
+        T(test_finish_sslkeycert),
         T(test_finish_defaults_follow_given_min_server),
         T(test_finish_derived_times_follow_given),
         T(test_finish_edges_accepted),

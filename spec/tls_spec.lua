@@ -1,0 +1,146 @@
+-- TLS listeners (SPEC "TLS"): real TLS clients (luasec), the seed's
+-- SSLKEYCERT, a plain-text client on a TLS port, HTTP over TLS, a bad
+-- pair on HUP, a key only root can read with User set, back-pressure.
+local socket = require "socket"
+local ssl = require "ssl"
+local T = require "spec.helpers.server"
+
+-- A fresh self-signed ECDSA P-256 pair in dir: key, cert paths.
+local function make_pair(dir)
+  local key, cert = dir .. "/key.pem", dir .. "/cert.pem"
+  T.sh(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        .. "-keyout %s -out %s -subj /CN=localhost -days 2 2>/dev/null")
+       :format(key, cert))
+  return key, cert
+end
+
+-- A TLS connection to port (no verification: the pair is self-signed);
+-- nil and the error if the handshake fails.
+local function tls_connect(port, alpn)
+  local c = socket.tcp()
+  c:settimeout(3)
+  assert(c:connect("127.0.0.1", port))
+  local s = assert(ssl.wrap(c, {mode = "client", protocol = "any",
+                                verify = "none", alpn = alpn}))
+  s:settimeout(3)
+  local ok, err = s:dohandshake()
+  if not ok then return nil, err end
+  return s
+end
+
+local ECHO = [[
+StartServer = 2
+function ClientConnected(c) c:write("hi ", tine.generation, "\n") end
+function ClientInput(c, l)
+  if l == "big" then c:write(string.rep("x", 3 * 1024 * 1024), "\n") return end
+  c:write("echo ", l, "\n")
+end
+]]
+
+describe("TLS", function()
+  local dir, key, cert
+  before_each(function()
+    dir = T.tmpdir()
+    key, cert = make_pair(dir)
+  end)
+  after_each(function() T.stop_all() end)
+
+  it("serves a line protocol over TLS on the Port listener", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                           .. ECHO, children = 2}
+    local s = assert(tls_connect(server.port))
+    assert.equal("hi 0", s:receive("*l"))
+    s:send("hello\n")
+    assert.equal("echo hello", s:receive("*l"))
+    s:close()
+  end)
+
+  it("takes the seed's SSLKEYCERT = { key, cert }", function()
+    local server = T.start{script = ("SSLKEYCERT = { %q, %q }\n"):format(key, cert)
+                           .. ECHO, children = 2}
+    local s = assert(tls_connect(server.port))
+    assert.equal("hi 0", s:receive("*l"))
+    s:close()
+  end)
+
+  it("has tls: Listen entries among plain ones", function()
+    local tls_port = T.free_port()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\nPort = 0\n")
+                           :format(cert, key)
+                           .. ("Listen = {\"tls:127.0.0.1:%d\", \"127.0.0.1:%d\"}\n")
+                           :format(tls_port, T.free_port()) .. ECHO,
+                           port = false, children = 2}
+    local s = assert(tls_connect(tls_port))
+    assert.equal("hi 0", s:receive("*l"))
+    s:close()
+    assert.truthy(server.pid)
+  end)
+
+  it("closes a plain-text client on a TLS port without harm to the others", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n")
+                           :format(cert, key) .. ECHO, children = 2}
+    local s = assert(tls_connect(server.port))
+    assert.equal("hi 0", s:receive("*l"))
+    local plain = server:connect()
+    plain:settimeout(3)
+    plain:send("GET / HTTP/1.0\r\n\r\n")
+    local got, err = plain:receive("*a")
+    assert.truthy(got == nil or not got:find("hi"), got)
+    plain:close()
+    s:send("still\n")
+    assert.equal("echo still", s:receive("*l"))
+    s:close()
+  end)
+
+  it("speaks HTTP over TLS, offering ALPN http/1.1", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                           .. 'Filter = "http"\nHandlers = {{"^/$", function() return "secure\\n" end}}\n',
+                           children = 2}
+    local s = assert(tls_connect(server.port, {"http/1.1"}))
+    assert.equal("http/1.1", s:getalpn())
+    s:send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    local text = s:receive("*a")
+    assert.truthy(text:find("^HTTP/1%.1 200 OK\r\n"), text)
+    assert.truthy(text:find("\r\n\r\nsecure\n$"), text)
+  end)
+
+  it("keeps the running pair when a reload's pair is bad", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                           .. ECHO, children = 2}
+    T.write_file(server.script, ("Port = %d\nTLSCertificate = %q\nTLSKey = %q\n")
+                 :format(server.port, cert, dir .. "/missing.pem") .. ECHO)
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("the running certificate and key stay") end, 10),
+      server:log_text())
+    assert.truthy(T.wait_until(function()
+      local s = tls_connect(server.port)
+      local line = s and s:receive("*l")
+      if s then s:close() end
+      return line == "hi 1"
+    end, 10), server:log_text())
+  end)
+
+  it("needs no access to the key in children that run as User", function()
+    os.execute("chmod 700 " .. dir .. " && chmod 600 " .. key)
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\nUser = \"nobody\"\n")
+                           :format(cert, key) .. ECHO, children = 2, readable = true}
+    local s = assert(tls_connect(server.port))
+    assert.equal("hi 0", s:receive("*l"))
+    s:close()
+  end)
+
+  it("sends a large reply to a client that reads slowly (back-pressure)", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                           .. ECHO, children = 2}
+    local s = assert(tls_connect(server.port))
+    assert.equal("hi 0", s:receive("*l"))
+    s:send("big\n")
+    socket.sleep(0.3)   -- let the server fill the socket and wait
+    local line = s:receive("*l")
+    assert.equal(3 * 1024 * 1024, #line)
+    s:send("after\n")
+    assert.equal("echo after", s:receive("*l"))
+    s:close()
+  end)
+end)
