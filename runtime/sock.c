@@ -11,12 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "clock.h"
+#include "sock_tls.h"
 
 #define DEFAULT_TIMEOUT 60.0
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
 static void on_timeout(evutil_socket_t fd, short what, void *arg);
+static int read_in(struct sock *s);
+static int pattern_met(struct sock *s);
 
 struct sock *sock_new(struct event_base *base, sock_done_fn done, void *arg)
 {
@@ -48,6 +53,7 @@ static void drop_events(struct sock *s)
 void sock_close(struct sock *s)
 {
     drop_events(s);
+    sock_tls_end(s);
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     s->eof = 0;
@@ -89,7 +95,7 @@ void sock_attach(struct sock *s, int fd)
 int sock_detach(struct sock *s)
 {
     if (s->fd < 0 || s->op != SOCK_OP_NONE || bytebuf_len(&s->in) > 0 ||
-        s->eof)
+        s->eof || s->tls)
         return -1;
     int fd = s->fd;
     s->fd = -1;
@@ -104,6 +110,26 @@ static enum sock_result fail_sys(struct sock *s, enum sock_err *err)
     *err = errno == EPIPE ? SOCK_ERR_CLOSED : SOCK_ERR_SYS;
     sock_close(s);
     return SOCK_FAILED;
+}
+
+/* The event an operation waits on: writable for a send (readable for a
+ * receive), unless TLS says it needs the other. */
+static struct event *wait_event(struct sock *s, int writing)
+{
+    if (s->tls) writing = s->tls_wants_write;
+    return writing ? s->write_ev : s->read_ev;
+}
+
+/* Read what TLS already holds decrypted: it raises no event. 1 if the
+ * receive's pattern is met or the peer ended, else 0 (or -1, errno). */
+static int read_held(struct sock *s)
+{
+    while (s->tls && SSL_pending(s->tls) > 0) {
+        int rc = read_in(s);
+        if (rc != 1) return rc;
+        if (pattern_met(s) || s->eof) return 1;
+    }
+    return 0;
 }
 
 /* Wait for the descriptor (ev) within the operation's timeout. */
@@ -154,8 +180,10 @@ enum sock_result sock_connect(struct sock *s, const struct sockaddr *addr,
 static int write_out(struct sock *s)
 {
     while (bytebuf_len(&s->out) > 0) {
-        ssize_t n = send(s->fd, bytebuf_head(&s->out), bytebuf_len(&s->out),
-                         MSG_NOSIGNAL);
+        ssize_t n = s->tls
+            ? sock_tls_write(s, bytebuf_head(&s->out), bytebuf_len(&s->out))
+            : send(s->fd, bytebuf_head(&s->out), bytebuf_len(&s->out),
+                   MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno == EAGAIN ? 0 : -1;
         bytebuf_consume(&s->out, (size_t)n);
@@ -181,7 +209,7 @@ enum sock_result sock_send(struct sock *s, const char *data, size_t len,
     int rc = write_out(s);
     if (rc < 0) return fail_sys(s, err);
     if (rc > 0) return SOCK_DONE;
-    return wait_for(s, SOCK_OP_SEND, s->write_ev, s->timeout[1]);
+    return wait_for(s, SOCK_OP_SEND, wait_event(s, 1), s->timeout[1]);
 }
 
 /* Read once into the input buffer: 1 if bytes or EOF came, 0 to wait,
@@ -194,7 +222,8 @@ static int read_in(struct sock *s)
         return -1;
     }
     ssize_t n;
-    do n = recv(s->fd, to, SOCK_READ_SIZE, 0);
+    do n = s->tls ? sock_tls_read(s, to, SOCK_READ_SIZE)
+                  : recv(s->fd, to, SOCK_READ_SIZE, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0) return errno == EAGAIN ? 0 : -1;
     if (n == 0) s->eof = 1;
@@ -222,7 +251,14 @@ enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
         *err = SOCK_ERR_CLOSED;
         return SOCK_FAILED;
     }
-    return wait_for(s, SOCK_OP_RECEIVE, s->read_ev, s->timeout[2]);
+    int held = read_held(s);
+    if (held < 0) return fail_sys(s, err);
+    if (held > 0 && pattern_met(s)) return SOCK_DONE;
+    if (held > 0) {
+        *err = SOCK_ERR_CLOSED;
+        return SOCK_FAILED;
+    }
+    return wait_for(s, SOCK_OP_RECEIVE, wait_event(s, 0), s->timeout[2]);
 }
 
 /* The descriptor is ready for the operation under way. */
@@ -242,8 +278,13 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
     case SOCK_OP_SEND:
         rc = write_out(s);
         break;
+    case SOCK_OP_HANDSHAKE:
+        rc = sock_tls_step(s);
+        if (rc < 0) return finish(s, SOCK_ERR_TLS);
+        break;
     case SOCK_OP_RECEIVE:
         rc = read_in(s);
+        if (rc > 0 && !pattern_met(s) && !s->eof) rc = read_held(s);
         if (rc > 0 && pattern_met(s)) return finish(s, SOCK_ERR_NONE);
         if (rc > 0 && s->eof) return finish(s, SOCK_ERR_CLOSED);
         if (rc > 0) rc = 0;  /* more to come: wait again */
@@ -255,9 +296,9 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
         return finish(s, errno == EPIPE ? SOCK_ERR_CLOSED : SOCK_ERR_SYS);
     }
     if (rc > 0) return finish(s, SOCK_ERR_NONE);
-    struct event *ev = s->op == SOCK_OP_SEND ? s->write_ev : s->read_ev;
-    struct timeval tv = clock_timeval(s->timeout[s->op == SOCK_OP_SEND ? 1
-                                                                       : 2]);
+    struct event *ev = wait_event(s, s->op == SOCK_OP_SEND);
+    int which = s->op == SOCK_OP_SEND ? 1 : s->op == SOCK_OP_HANDSHAKE ? 0 : 2;
+    struct timeval tv = clock_timeval(s->timeout[which]);
     event_add(ev, NULL);
     evtimer_add(s->timer, &tv);  /* each wait has the whole timeout */
 }
@@ -277,6 +318,29 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     finish(s, SOCK_ERR_TIMEOUT);
 }
 
+enum sock_result sock_handshake(struct sock *s, struct ssl_ctx_st *ctx,
+                                const char *server_name, int verify,
+                                struct ssl_session_st *reuse,
+                                enum sock_err *err)
+{
+    if (s->fd < 0 || s->op != SOCK_OP_NONE) {
+        *err = s->fd < 0 ? SOCK_ERR_CLOSED : SOCK_ERR_BUSY;
+        return SOCK_FAILED;
+    }
+    if (sock_tls_begin(s, ctx, server_name, verify, reuse) < 0) {
+        errno = ENOMEM;
+        return fail_sys(s, err);
+    }
+    int rc = sock_tls_step(s);
+    if (rc > 0) return SOCK_DONE;
+    if (rc < 0) {
+        *err = SOCK_ERR_TLS;
+        sock_close(s);
+        return SOCK_FAILED;
+    }
+    return wait_for(s, SOCK_OP_HANDSHAKE, wait_event(s, 0), s->timeout[0]);
+}
+
 const char *sock_error_text(const struct sock *s, enum sock_err err,
                             char *buf, size_t len)
 {
@@ -285,6 +349,7 @@ const char *sock_error_text(const struct sock *s, enum sock_err err,
     case SOCK_ERR_TIMEOUT: return "timeout";
     case SOCK_ERR_CLOSED: return "closed";
     case SOCK_ERR_BUSY: return "socket busy";
+    case SOCK_ERR_TLS: return s->tls_error;
     case SOCK_ERR_SYS: break;
     }
     if (s->sys_errno == ECONNREFUSED) return "connection refused";

@@ -22,12 +22,17 @@ enum sock_err {
     SOCK_ERR_TIMEOUT,   /* "timeout": the socket stays usable */
     SOCK_ERR_CLOSED,    /* "closed": by the peer, or never opened */
     SOCK_ERR_BUSY,      /* another operation is under way on it */
-    SOCK_ERR_SYS        /* a system call failed: errno in sys_errno */
+    SOCK_ERR_SYS,       /* a system call failed: errno in sys_errno */
+    SOCK_ERR_TLS        /* the TLS handshake failed: tls_error says why */
 };
 
-enum sock_op { SOCK_OP_NONE, SOCK_OP_CONNECT, SOCK_OP_SEND, SOCK_OP_RECEIVE };
+enum sock_op { SOCK_OP_NONE, SOCK_OP_CONNECT, SOCK_OP_SEND, SOCK_OP_RECEIVE,
+               SOCK_OP_HANDSHAKE };
 
 struct sock;
+struct ssl_ctx_st;
+struct ssl_session_st;
+struct ssl_st;
 
 /* An operation that returned SOCK_PENDING has finished with err. The
  * socket is idle again (the callback may start another operation, or
@@ -47,6 +52,9 @@ struct sock {
     int eof;                   /* the peer has closed its side */
     double timeout[3];         /* seconds for connect, send, read */
     int sys_errno;             /* for SOCK_ERR_SYS */
+    struct ssl_st *tls;        /* after sslhandshake; else NULL */
+    int tls_wants_write;       /* TLS waits for writable, not readable */
+    char tls_error[128];       /* for SOCK_ERR_TLS */
     sock_done_fn done;
     void *arg;
 };
@@ -100,5 +108,14 @@ void sock_attach(struct sock *s, int fd);
  * refused", or the system's message in lower case. In buf when needed. */
 const char *sock_error_text(const struct sock *s, enum sock_err err,
                             char *buf, size_t len);
+
+/* TLS on the connected socket (sock_tls.h has the rest): SOCK_DONE,
+ * SOCK_PENDING (done follows), or SOCK_FAILED with *err (SOCK_ERR_TLS:
+ * s->tls_error). The handshake's waits are bounded by the connect
+ * timeout. */
+enum sock_result sock_handshake(struct sock *s, struct ssl_ctx_st *ctx,
+                                const char *server_name, int verify,
+                                struct ssl_session_st *reuse,
+                                enum sock_err *err);
 
 #endif

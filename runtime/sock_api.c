@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/ssl.h>
 #include <sys/un.h>
 
 #include "resolve.h"
@@ -80,6 +81,8 @@ static void on_sock_done(struct sock *s, enum sock_op op, enum sock_err err,
     (void)s;
     if (op == SOCK_OP_RECEIVE)
         n = sock_api_push_received(co, ls, ls->receiving, err);
+    else if (op == SOCK_OP_HANDSHAKE && err == SOCK_ERR_NONE)
+        n = sock_api_push_handshake(co, ls);
     else if (err != SOCK_ERR_NONE)
         n = sock_api_push_err(co, ls, err);
     else if (op == SOCK_OP_SEND)
@@ -103,9 +106,8 @@ static int api_tcp(lua_State *L)
     return 1;
 }
 
-/* The resolver, made at first use; NULL and *err if it cannot be. */
-static struct resolver *resolver_of(struct sock_api *api, char *err,
-                                    size_t len)
+struct resolver *sock_api_resolver(struct sock_api *api, char *err,
+                                   size_t len)
 {
     if (!api->resolver)
         api->resolver = resolver_new(api->base, api->nameservers,
@@ -162,7 +164,7 @@ static void on_resolved(void *arg, const char *err, const struct addrinfo *ai)
 static int connect_host(lua_State *L, struct lsock *ls, const char *host)
 {
     char err[TINE_ERR_MAX];
-    struct resolver *r = resolver_of(ls->api, err, sizeof(err));
+    struct resolver *r = sock_api_resolver(ls->api, err, sizeof(err));
     if (!r) return sock_api_fail(L, err);
     ls->resolving_now = 1;
     int ran = resolve_start(r, host, on_resolved, ls);
@@ -314,6 +316,11 @@ static int sock_m_setkeepalive(lua_State *L)
     set_ms(L, 2, &idle);
     if (ls->waiting != WAIT_NONE) return sock_api_fail(L, "socket busy");
     if (ls->s->fd < 0) return sock_api_fail(L, "closed");
+    if (ls->s->tls) {  /* TLS connections are not pooled: closed */
+        sock_close(ls->s);
+        lua_pushinteger(L, 1);
+        return 1;
+    }
     int fd = sock_detach(ls->s);
     if (fd < 0) {
         sock_close(ls->s);
@@ -355,62 +362,6 @@ static int sock_m_gc(lua_State *L)
     return 0;
 }
 
-/* A tine.resolve() in flight, kept on the waiting task's stack. */
-struct lookup {
-    struct sock_api *api;
-    struct sched_task *waiter;   /* NULL while resolve_start runs */
-    lua_State *L;                /* where an answer at once goes */
-    int pushed;                  /* results pushed at once */
-};
-
-/* Push the addresses of a lookup as a list of strings, or nil, err. */
-static int push_addresses(lua_State *L, const char *err,
-                          const struct addrinfo *ai)
-{
-    if (err) return sock_api_fail(L, err);
-    lua_newtable(L);
-    for (int i = 1; ai; ai = ai->ai_next) {
-        char host[INET6_ADDRSTRLEN];
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host),
-                        NULL, 0, NI_NUMERICHOST) != 0)
-            continue;
-        lua_pushstring(L, host);
-        lua_rawseti(L, -2, i++);
-    }
-    return 1;
-}
-
-static void on_lookup(void *arg, const char *err, const struct addrinfo *ai)
-{
-    struct lookup *q = arg;
-    if (!q->waiter) {
-        q->pushed = push_addresses(q->L, err, ai);
-        return;
-    }
-    int n = push_addresses(sched_thread(q->waiter), err, ai);
-    sched_resume(q->api->sched, q->waiter, n);
-}
-
-/* tine.resolve(name): a list of addresses, or nil, err. */
-static int api_resolve(lua_State *L)
-{
-    struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
-    const char *name = luaL_checkstring(L, 1);
-    char err[TINE_ERR_MAX];
-    struct resolver *r = resolver_of(api, err, sizeof(err));
-    if (!r) return sock_api_fail(L, err);
-    struct lookup *q = lua_newuserdata(L, sizeof(*q));
-    memset(q, 0, sizeof(*q));
-    q->api = api;
-    q->L = L;
-    if (resolve_start(r, name, on_lookup, q)) return q->pushed;
-    q->waiter = sched_current(api->sched);
-    if (!q->waiter)
-        return luaL_error(L, "tine.resolve: a lookup that waits works only "
-                             "inside a callback");
-    return sched_wait(L);
-}
-
 void sock_api_open(lua_State *L, struct sock_api *api)
 {
     static const luaL_Reg methods[] = {
@@ -423,6 +374,7 @@ void sock_api_open(lua_State *L, struct sock_api *api)
         {"setkeepalive", sock_m_setkeepalive},
         {"getreusedtimes", sock_m_getreusedtimes},
         {"close", sock_m_close},
+        {"sslhandshake", sock_api_sslhandshake},
         {NULL, NULL}};
     luaL_newmetatable(L, SOCK_MT);
     lua_newtable(L);
@@ -435,7 +387,7 @@ void sock_api_open(lua_State *L, struct sock_api *api)
     lua_pushcclosure(L, api_tcp, 1);
     lua_setfield(L, -2, "tcp");
     lua_pushlightuserdata(L, api);
-    lua_pushcclosure(L, api_resolve, 1);
+    lua_pushcclosure(L, sock_api_resolve, 1);
     lua_setfield(L, -2, "resolve");
 }
 
@@ -443,6 +395,8 @@ void sock_api_close(struct sock_api *api)
 {
     resolver_free(api->resolver);
     sock_pool_free(api->pools);
+    SSL_CTX_free(api->tls_client);
+    api->tls_client = NULL;
     api->resolver = NULL;
     api->pools = NULL;
 }

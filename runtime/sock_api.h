@@ -6,6 +6,7 @@
 
 struct event_base;
 struct lua_State;
+struct ssl_ctx_st;
 struct resolver;
 struct sched;
 struct sock_pool;
@@ -19,6 +20,7 @@ struct sock_api {
     int nnameservers;
     struct resolver *resolver;
     struct sock_pool *pools;
+    struct ssl_ctx_st *tls_client;  /* for sslhandshake, made on first use */
 };
 
 /* Add tcp and resolve to the table at the top of L's stack, and make the

@@ -12,7 +12,8 @@
 
 #define SOCK_MT "tine.tcp"
 
-enum waiting { WAIT_NONE, WAIT_RESOLVE, WAIT_CONNECT, WAIT_SEND, WAIT_RECEIVE };
+enum waiting { WAIT_NONE, WAIT_RESOLVE, WAIT_CONNECT, WAIT_SEND, WAIT_RECEIVE,
+               WAIT_HANDSHAKE };
 
 struct lsock {
     struct sock *s;
@@ -28,6 +29,7 @@ struct lsock {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     unsigned reused;
+    int want_session;               /* sslhandshake returns the session */
     char pool[300];                 /* keep-alive pool name */
 };
 
@@ -51,6 +53,18 @@ int sock_api_wait(lua_State *L, struct lsock *ls, enum waiting what);
  * partial. Returns the count. */
 int sock_api_push_received(lua_State *L, struct lsock *ls,
                            struct recv_pattern *p, enum sock_err err);
+
+/* sock:sslhandshake(reused_session, server_name, ssl_verify), and its
+ * result once the handshake is done (pushed on L; returns the count). */
+int sock_api_sslhandshake(lua_State *L);
+int sock_api_push_handshake(lua_State *L, struct lsock *ls);
+
+/* The resolver, made at first use; NULL and *err if it cannot be. */
+struct resolver *sock_api_resolver(struct sock_api *api, char *err,
+                                   size_t len);
+
+/* tine.resolve(name) (upvalue 1: the struct sock_api). */
+int sock_api_resolve(lua_State *L);
 
 /* sock:receive([pattern]) and sock:receiveuntil(pattern [, opts]). */
 int sock_api_receive(lua_State *L);

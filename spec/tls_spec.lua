@@ -143,4 +143,50 @@ describe("TLS", function()
     assert.equal("echo after", s:receive("*l"))
     s:close()
   end)
+
+  describe("sock:sslhandshake", function()
+    -- a client tine whose ClientInput talks TLS to the TLS tine at port
+    local function client_script(port, verify)
+      return ([[
+StartServer = 1
+function ClientInput(c, line)
+  local s = tine.tcp()
+  s:settimeout(3000)
+  assert(s:connect("127.0.0.1", %d))
+  local session, err = s:sslhandshake(nil, "localhost", %s)
+  if not session then c:write("handshake: ", err, "\n") return end
+  assert(s:receive())            -- the greeting
+  s:send(line .. "\n")
+  c:write(type(session), " ", s:receive(), "\n")
+  local again = tine.tcp()
+  assert(again:connect("127.0.0.1", %d))
+  c:write(tostring(again:sslhandshake(false, "localhost")), "\n")
+  again:close()
+  s:setkeepalive()
+end
+]]):format(port, tostring(verify), port)
+    end
+
+    it("talks TLS to a server, waiting without blocking, with SNI", function()
+      local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                             .. ECHO, children = 2}
+      local client = T.start{script = client_script(server.port, false), children = 1}
+      local c = client:connect()
+      c:settimeout(5)
+      c:send("over tls\n")
+      assert.equal("userdata echo over tls", c:receive("*l"))
+      assert.equal("true", c:receive("*l"))
+    end)
+
+    it("refuses a certificate the system does not trust when asked to verify", function()
+      local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                             .. ECHO, children = 2}
+      local client = T.start{script = client_script(server.port, true), children = 1}
+      local c = client:connect()
+      c:settimeout(5)
+      c:send("x\n")
+      local line = c:receive("*l")
+      assert.truthy(line:find("^handshake: 18: self.signed certificate"), line)
+    end)
+  end)
 end)

@@ -17,7 +17,10 @@
 # side and the ratio tine/nginx as a table for BENCHMARKS.md.
 #
 # Environment: ROUNDS (3), DURATION (5), WARMUP (1), CONNS (50),
-# WORKERS (2), THREADS (2). Needs nginx, libnginx-mod-http-lua, wrk, curl.
+# WORKERS (2), THREADS (2), ROUTES ("hello user json"); TLS=ecdsa or
+# TLS=rsa: both sides serve HTTPS with the same fresh self-signed pair
+# (ECDSA P-256 or RSA 2048), so "close" measures full handshakes. Needs
+# nginx, libnginx-mod-http-lua, wrk, curl (and openssl for TLS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 if [ $# = 0 ] && [ -z "${BUILD_DIR:-}" ]; then
@@ -41,7 +44,21 @@ for so in ndk_http_module.so ngx_http_lua_module.so; do
   [ -f "$NGINX_MODULES/$so" ] || { echo "missing $NGINX_MODULES/$so (libnginx-mod-http-lua)" >&2; exit 2; }
 done
 
-ROUTES=(hello user json)
+read -r -a ROUTES <<< "${ROUTES:-hello user json}"
+SCHEME=http TLS_FLAGS=() NGINX_SSL="" NGINX_TLS=""
+case "${TLS:-}" in
+  "") ;;
+  ecdsa|rsa)
+    SCHEME=https
+    if [ "$TLS" = ecdsa ]; then KEYSPEC=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+    else KEYSPEC=(-newkey rsa:2048); fi
+    openssl req -x509 "${KEYSPEC[@]}" -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem"       -subj /CN=localhost -days 2 2>/dev/null
+    TLS_FLAGS=(--tls-certificate "$WORK/cert.pem" --tls-key "$WORK/key.pem")
+    NGINX_SSL=" ssl"
+    NGINX_TLS="ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;"
+    ;;
+  *) echo "TLS must be ecdsa or rsa" >&2; exit 2 ;;
+esac
 declare -A URL=([hello]=/hello [user]=/user/42 [json]=/json)
 declare -A BODY=([hello]=$'hello\n' [user]=$'user 42\n' [json]=$'{"ok":true,"n":42}\n')
 declare -A CTYPE=([hello]=text/plain [user]=text/plain [json]=application/json)
@@ -51,8 +68,8 @@ declare -A CTYPE=([hello]=text/plain [user]=text/plain [json]=application/json)
 check_routes() {
   local port=$1 route got
   for route in "${ROUTES[@]}"; do
-    got=$(curl -s -m 2 -o "$WORK/body" -w '%{http_code} %{content_type}' \
-          "http://127.0.0.1:$port${URL[$route]}") || { echo "GET ${URL[$route]}: no HTTP answer within 2 s"; return 1; }
+    got=$(curl -sk -m 2 -o "$WORK/body" -w '%{http_code} %{content_type}' \
+          "$SCHEME://127.0.0.1:$port${URL[$route]}") || { echo "GET ${URL[$route]}: no HTTP answer within 2 s"; return 1; }
     if [ "$got" != "200 ${CTYPE[$route]}" ] || [ "$(cat "$WORK/body"; echo .)" != "${BODY[$route]}." ]; then
       echo "GET ${URL[$route]}: got \"$got\" body $(head -c 80 "$WORK/body" | od -An -c | tr -s ' ' | head -2 | paste -sd' '); want \"200 ${CTYPE[$route]}\" body \"${BODY[$route]%$'\n'}\\n\""
       return 1
@@ -66,7 +83,7 @@ wait_http() {
   local port=$1 pid=$2 end=$((SECONDS + 10))
   while [ $SECONDS -lt $end ]; do
     kill -0 "$pid" 2>/dev/null || { echo "it exited"; return 1; }
-    [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/hello" || true)" != 000 ] && return 0
+    [ "$(curl -sk -m 1 -o /dev/null -w '%{http_code}' "$SCHEME://127.0.0.1:$port/hello" || true)" != 000 ] && return 0
     sleep 0.1
   done
   echo "no HTTP answer on port $port within 10 s"
@@ -76,7 +93,7 @@ wait_http() {
 print_machine
 echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), lua-nginx-module $(dpkg-query -W -f '${Version}' libnginx-mod-http-lua 2>/dev/null || echo '?');" \
      "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "method: wrk -t$THREADS -c$CONNS --latency, $WORKERS workers each side; per mode and route" \
+echo "method: wrk -t$THREADS -c$CONNS --latency, $SCHEME${TLS:+ ($TLS)}, $WORKERS workers each side; per mode and route" \
      "$ROUNDS alternating rounds of ${DURATION} s after ${WARMUP} s warm-up"
 echo
 
@@ -85,6 +102,7 @@ NGINX_DIR=$WORK/nginx
 mkdir -p "$NGINX_DIR"
 NGINX_PORT=$(free_port)
 sed -e "s|@DIR@|$NGINX_DIR|g; s|@PORT@|$NGINX_PORT|g; s|@WORKERS@|$WORKERS|g; s|@MODULES@|$NGINX_MODULES|g" \
+    -e "s|@SSL@|$NGINX_SSL|; s|@TLS@|$NGINX_TLS|" \
   "$BENCH_DIR/nginx_http.conf.in" >"$NGINX_DIR/nginx.conf"
 nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" >"$NGINX_DIR/stdout" 2>&1 &
 NGINX_PID=$!
@@ -100,7 +118,7 @@ echo "nginx master $NGINX_PID port $NGINX_PORT, workers $(children_of "$NGINX_PI
 TINE_PORT=$(free_port)
 TINE_LOG=$WORK/tine.log
 "$TINE" "$BENCH_DIR/http_routes.lua" --port "$TINE_PORT" --start-server "$WORKERS" \
-  --max-server "$WORKERS" --log-level warn >"$TINE_LOG" 2>&1 &
+  --max-server "$WORKERS" --log-level warn "${TLS_FLAGS[@]}" >"$TINE_LOG" 2>&1 &
 TINE_PID=$!
 STARTED_PIDS+=("$TINE_PID")
 TINE_OK=1
@@ -122,7 +140,7 @@ echo
 measure() {
   local port=$1 route=$2 out=$WORK/$3.wrk
   shift 3
-  local url=http://127.0.0.1:$port${URL[$route]}
+  local url=$SCHEME://127.0.0.1:$port${URL[$route]}
   if [ "$WARMUP" != 0 ]; then
     timeout $((${WARMUP%.*} + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
   fi
