@@ -71,6 +71,9 @@ ssize_t conn_tls_read(struct conn *c, struct evbuffer *in, size_t max)
             v.iov_len = (size_t)n;
             evbuffer_commit_space(in, &v, 1);
             total += (size_t)n;
+            /* nothing held: the socket's own readiness says when more
+             * comes, so no read() just to hear EAGAIN */
+            if (!SSL_has_pending(c->tls)) return (ssize_t)total;
             continue;
         }
         int e = failure(c, n);
@@ -85,7 +88,7 @@ ssize_t conn_tls_read(struct conn *c, struct evbuffer *in, size_t max)
         return -1;
     }
     /* records OpenSSL holds already raise no event: come back for them */
-    if (SSL_pending(c->tls) > 0) event_active(c->read_ev, EV_READ, 1);
+    if (SSL_has_pending(c->tls)) event_active(c->read_ev, EV_READ, 1);
     return (ssize_t)total;
 }
 

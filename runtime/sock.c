@@ -124,7 +124,7 @@ static struct event *wait_event(struct sock *s, int writing)
  * receive's pattern is met or the peer ended, else 0 (or -1, errno). */
 static int read_held(struct sock *s)
 {
-    while (s->tls && SSL_pending(s->tls) > 0) {
+    while (s->tls && SSL_has_pending(s->tls)) {
         int rc = read_in(s);
         if (rc != 1) return rc;
         if (pattern_met(s) || s->eof) return 1;

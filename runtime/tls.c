@@ -152,6 +152,8 @@ SSL_CTX *tls_context_new(const char *cert, const char *key,
     snprintf(what, sizeof(what), "TLSProtocols: \"%s\" names no protocol "
              "offered (TLSv1.2, TLSv1.3)", protocols);
     if (set_protocols(ctx, protocols) < 0) goto fail;
+    /* read whole records in one read(): conn_tls_read drains them */
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
