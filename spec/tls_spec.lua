@@ -144,6 +144,36 @@ describe("TLS", function()
     s:close()
   end)
 
+  it("resumes a session on another child, and after a reload", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
+                           .. "StartServer = 2\nfunction ClientConnected(c) c:write(tine.pid, \"\\n\") end\n"
+                           .. "function ClientInput() end\n", children = 2}
+    local sess = dir .. "/session.pem"
+    -- one TLS 1.3 connection through openssl s_client: the greeting's pid
+    -- and whether the session was resumed
+    local function connect(args)
+      local out = T.sh(("sleep 0.3 | timeout 5 openssl s_client -tls1_3 -connect 127.0.0.1:%d %s 2>&1")
+                       :format(server.port, args))
+      return out:match("\n(%d+)\r?\n"), out:find("Reused, TLSv1.3", 1, true) ~= nil
+    end
+    local first = connect("-sess_out " .. sess)
+    assert.truthy(first)
+    local other, reused
+    for _ = 1, 30 do
+      local pid
+      pid, reused = connect("-sess_in " .. sess)
+      if pid and pid ~= first then other = pid break end
+    end
+    assert.truthy(other, "no connection reached the other child")
+    assert.is_true(reused)
+    -- a reload rotates the ticket keys; the previous ones still decrypt
+    T.signal(server.pid, "HUP")
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("generation 1 is up") end, 10))
+    local _, after = connect("-sess_in " .. sess)
+    assert.is_true(after)
+  end)
+
   describe("sock:sslhandshake", function()
     -- a client tine whose ClientInput talks TLS to the TLS tine at port
     local function client_script(port, verify)
