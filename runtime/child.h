@@ -28,6 +28,8 @@ struct child_start {
     long generation;
     int paused;          /* start with accepting paused (USR1) */
     double jitter_draw;  /* in [0, 1): spreads MaxServerLifeTimes */
+    int dequeue;         /* a dequeue process: no listener; runs Dequeue
+                          * instead of ChildStart and exits when it ends */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

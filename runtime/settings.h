@@ -67,6 +67,8 @@ enum setting_id {
     SET_ACCESS_LOG,
     SET_PROXY_PROTOCOL,
     SET_TRUSTED_PROXIES,
+    SET_MAX_DEQUEUE,
+    SET_DEQUEUE_INTERVAL,
     SETTINGS_COUNT
 };
 
@@ -119,6 +121,8 @@ struct settings {
     char *access_log;             /* HTTP: a line per request; NULL: none */
     int proxy_protocol;           /* TCP peers send a PROXY header first */
     struct string_list trusted_proxies; /* who may; none: loopback only */
+    long max_dequeue;             /* dequeue processes at once; 0: off */
+    double dequeue_interval;      /* seconds between dequeue starts */
     enum setting_source source[SETTINGS_COUNT];
 };
 
