@@ -123,6 +123,21 @@ function Dequeue() note("begin"); tine.sleep(0.3); note("end") end
     assert.falsy(server:log_text():find("Dequeue failed", 1, true))
   end)
 
+  it("that fail are logged with the traceback; the next ones run", function()
+    local server = start([[
+MaxDequeue = 1
+function Dequeue() note("run"); error("queue broken") end
+]])
+    local pids = wait_for(server, "run", 2)
+    local log = server:log_text()
+    -- the log writes a line break inside a message as \n
+    assert.truthy(log:find("Dequeue failed: [^\n]*queue broken\\nstack traceback:"), log)
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("dequeue process " .. pids[1] ..
+                                    " exited with status 1", 1, true)
+    end, 5), server:log_text())
+  end)
+
   it("that loops forever is killed after MaxServerExpireTime, naming Dequeue", function()
     local server = start([[
 MaxDequeue = 1
