@@ -5,7 +5,7 @@ static const char *const names[CB_COUNT] = {
     "nothing", "the script's top level", "ChildStart", "ClientConnected",
     "ClientInput", "ClientDisconnected", "ClientError", "ChildStop",
     "a timer", "a spawned function", "ClientFlushed",
-    "ChildStopping", "an HTTP handler"};
+    "ChildStopping", "an HTTP handler", "Dequeue"};
 
 const char *callback_name(int cb)
 {

@@ -18,6 +18,7 @@ enum callback_id {
     CB_CLIENT_FLUSHED,
     CB_CHILD_STOPPING,
     CB_HTTP_REQUEST,
+    CB_DEQUEUE,
     CB_COUNT
 };
 

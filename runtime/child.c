@@ -62,6 +62,10 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
     struct child *ch = arg;
     (void)fd;
     (void)what;
+    if (ch->dequeue) {
+        child_dequeue_expired(ch);
+        return;
+    }
     log_info("GraceExpireTime: closing %ld connection(s) still open",
              child_connections(ch));
     conn_set_close_all(ch->conns, "stopping");
@@ -76,17 +80,19 @@ static void on_stopping_done(void *owner, int cb, int failed, const char *err)
 
 /* Told to stop (reload, recycle, shutdown): accept no more, tell the
  * script (ChildStopping), and finish once the connections are gone, at
- * GraceExpireTime at the latest. */
+ * GraceExpireTime at the latest. A dequeue process only lets Dequeue run
+ * on until then. */
 static void begin_stop(struct child *ch)
 {
     char err[TINE_ERR_MAX];
     if (ch->stopping) return;
     ch->stopping = 1;
+    struct timeval tv = clock_timeval(ch->s->grace_expire_time);
+    evtimer_add(ch->grace_ev, &tv);
+    if (ch->dequeue) return;
     child_update_accepting(ch);
     log_debug("child stopping with %ld connection(s) open",
               child_connections(ch));
-    struct timeval tv = clock_timeval(ch->s->grace_expire_time);
-    evtimer_add(ch->grace_ev, &tv);
     conn_set_stopping(ch->conns);
     if (host_call_hook(ch->host, CB_CHILD_STOPPING, on_stopping_done, ch, err,
                        sizeof(err)) == SCHED_FAILED)
@@ -149,7 +155,7 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
  * recycled (once); the master need not wait for its own heartbeat. */
 static void check_memory(struct child *ch)
 {
-    if (ch->recycle_asked) return;
+    if (ch->recycle_asked || ch->dequeue) return;
     if (host_memory_exceeded(ch->host)) {
         log_warn("Lua heap reached MaxLuaMemory (%ld MiB): recycling",
                  ch->s->max_lua_memory);
@@ -180,7 +186,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 }
 
 /* USR1/USR2 pause and resume accepting; TERM/INT ask the master to
- * replace this child: it stops once its replacement is ready. Read from a
+ * replace this child: it stops once its replacement is ready (a dequeue
+ * process, which nobody replaces, stops at once). Read from a
  * signalfd: the master's libevent signal state, inherited through fork, is
  * never touched. */
 static void on_signal(evutil_socket_t fd, short what, void *arg)
@@ -192,6 +199,8 @@ static void on_signal(evutil_socket_t fd, short what, void *arg)
         if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
             ch->paused_by_master = si.ssi_signo == SIGUSR1;
             child_update_accepting(ch);
+        } else if (ch->dequeue) {
+            begin_stop(ch);
         } else {
             log_info("%s: recycling this child", strsignal((int)si.ssi_signo));
             child_request_recycle(ch);
@@ -237,9 +246,14 @@ static void on_started(void *owner, int cb, int failed, const char *err)
     event_base_loopbreak(ch->base);
 }
 
-/* Run ChildStart (which may wait): 0, or -1 and err if it failed at once. */
+/* Run ChildStart (which may wait): 0, or -1 and err if it failed at once.
+ * A dequeue process runs Dequeue instead. */
 static int start_script(struct child *ch, char *err, size_t errlen)
 {
+    if (ch->dequeue) {
+        child_dequeue_run(ch);
+        return 0;
+    }
     enum sched_result r = host_call_hook(ch->host, CB_CHILD_START, on_started,
                                          ch, err, errlen);
     if (r == SCHED_FAILED) return -1;
@@ -257,14 +271,15 @@ static int build_trusted(struct child *ch, char *err, size_t errlen)
                         &ch->trusted, err, errlen);
 }
 
-/* Events: listeners (not yet added), channel, heartbeat, signals. */
+/* Events: listeners (not yet added; none in a dequeue process), channel,
+ * heartbeat, signals. */
 static int setup_events(struct child *ch, const struct child_start *st)
 {
     static const int sigs[4] = {SIGUSR1, SIGUSR2, SIGTERM, SIGINT};
-    ch->listeners = calloc((size_t)st->nlisteners, sizeof(*ch->listeners));
+    ch->nlisteners = ch->dequeue ? 0 : st->nlisteners;
+    ch->listeners = calloc((size_t)ch->nlisteners + 1, sizeof(*ch->listeners));
     if (!ch->listeners) return -1;
-    ch->nlisteners = st->nlisteners;
-    for (int i = 0; i < st->nlisteners; i++) {
+    for (int i = 0; i < ch->nlisteners; i++) {
         struct child_listener *l = &ch->listeners[i];
         l->ch = ch;
         l->port = st->listeners[i].port;
@@ -317,21 +332,28 @@ static void teardown(struct child *ch)
     if (ch->base) event_base_free(ch->base);
 }
 
+/* Fill ch (zeroed first) from what the master handed over. */
+static void init_child(struct child *ch, const struct child_start *st)
+{
+    memset(ch, 0, sizeof(*ch));
+    ch->s = st->settings;
+    ch->scoreboard = st->scoreboard;
+    ch->slot_index = st->slot_index;
+    ch->slot = st->slot_index >= 0 ? &st->scoreboard->slots[st->slot_index]
+                                   : NULL;
+    ch->channel_fd = st->channel_fd;
+    ch->paused_by_master = st->paused;
+    ch->dequeue = st->dequeue;
+    ch->lifetime_limit = (unsigned long)pool_jitter(
+        (double)ch->s->max_server_life_times, ch->s->recycle_jitter,
+        st->jitter_draw);
+}
+
 int child_main(const struct child_start *st)
 {
     struct child ch;
     char err[TINE_ERR_MAX] = "";
-    memset(&ch, 0, sizeof(ch));
-    ch.s = st->settings;
-    ch.scoreboard = st->scoreboard;
-    ch.slot_index = st->slot_index;
-    ch.slot = st->slot_index >= 0 ? &st->scoreboard->slots[st->slot_index]
-                                  : NULL;
-    ch.channel_fd = st->channel_fd;
-    ch.paused_by_master = st->paused;
-    ch.lifetime_limit = (unsigned long)pool_jitter(
-        (double)ch.s->max_server_life_times, ch.s->recycle_jitter,
-        st->jitter_draw);
+    init_child(&ch, st);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
     struct privs privs;
@@ -374,7 +396,7 @@ int child_main(const struct child_start *st)
     } else if (start_script(&ch, err, sizeof(err)) < 0) {
         ch.exit_code = fail_start(&ch, err);
     }
-    if (ch.exit_code == 0) event_base_dispatch(ch.base);
+    if (ch.exit_code == 0 && !ch.finished) event_base_dispatch(ch.base);
     int code = ch.exit_code;
     teardown(&ch);
     return code;

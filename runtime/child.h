@@ -30,6 +30,8 @@ struct child_start {
     int paused;          /* start with accepting paused (USR1) */
     double jitter_draw;  /* in [0, 1): spreads MaxServerLifeTimes */
     struct ssl_ctx_st *tls;  /* TLS listeners' context (the master's) */
+    int dequeue;         /* a dequeue process: no listener; runs Dequeue
+                          * instead of ChildStart and exits when it ends */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

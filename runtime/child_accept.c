@@ -34,7 +34,7 @@ void child_update_accepting(struct child *ch)
 {
     long limit = ch->s->max_session_per_server;
     int spent = ch->lifetime_limit > 0 && ch->accepted >= ch->lifetime_limit;
-    int able = !ch->stopping && !ch->paused_by_master &&
+    int able = !ch->dequeue && !ch->stopping && !ch->paused_by_master &&
                !ch->paused_by_script && !ch->accept_backoff && !spent &&
                !(limit > 0 && child_connections(ch) >= limit);
     int want = able && !ch->yielding;

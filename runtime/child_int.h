@@ -1,6 +1,7 @@
 /* child_int.h: what the child's files share (child.c its life: start,
  * channel, heartbeat, signals, stop; child_accept.c accepting and the
- * connection counts). Nothing outside the child includes it. */
+ * connection counts; child_dequeue.c a dequeue process's Dequeue).
+ * Nothing outside the child includes it. */
 #ifndef TINE_CHILD_INT_H
 #define TINE_CHILD_INT_H
 
@@ -45,8 +46,10 @@ struct child {
     int accept_backoff;     /* out of descriptors: retrying on a timer */
     int yielding;           /* leaving new clients to less busy siblings */
     unsigned long lifetime_limit;  /* MaxServerLifeTimes, jittered; 0 off */
+    int dequeue;            /* a dequeue process: never accepts */
     int stopping;           /* draining before exit */
-    int finished;           /* ChildStop has run; the loop is ending */
+    int finished;           /* ChildStop (a dequeue process: Dequeue) has
+                             * run; the loop is ending */
     int recycle_asked, shutdown_asked;
     int exit_code;
     double last_accept_warning;
@@ -61,6 +64,15 @@ void child_maybe_finish(struct child *ch);
 /* Events of child_accept.c, set up by child.c. */
 void child_on_accept(int fd, short what, void *arg);
 void child_on_accept_retry(int fd, short what, void *arg);
+
+/* A dequeue process: run Dequeue as a task; when it has ended (at once,
+ * or later after waits) finished is set, exit_code says whether it
+ * failed (logged) and the loop is broken. */
+void child_dequeue_run(struct child *ch);
+
+/* A dequeue process told to stop is still in Dequeue at GraceExpireTime:
+ * log it and end the loop. */
+void child_dequeue_expired(struct child *ch);
 
 /* The connection set's news (conn_set_changed_fn). */
 void child_on_conns_changed(void *owner, int opened);

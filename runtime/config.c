@@ -2,6 +2,7 @@
  * settings, then apply the flags and check the result. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,6 +58,19 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
     return rc;
 }
 
+/* MaxDequeue needs the script's Dequeue function. 0, or -1 with err and
+ * *culprit (the source of MaxDequeue). */
+static int check_dequeue(const struct settings *s, int has_dequeue,
+                         char *err, size_t errlen,
+                         enum setting_source *culprit)
+{
+    if (s->max_dequeue == 0 || has_dequeue) return 0;
+    snprintf(err, errlen, "MaxDequeue: %ld, but the script defines no "
+             "Dequeue function", s->max_dequeue);
+    *culprit = s->source[SET_MAX_DEQUEUE];
+    return -1;
+}
+
 int config_load(const char *script, const struct cli *cli, pid_t master_pid,
                 struct settings *out, char *err, size_t errlen)
 {
@@ -74,13 +88,15 @@ int config_load(const char *script, const struct cli *cli, pid_t master_pid,
         goto fail;
     }
     host_warn_near_misses(h);
+    int has_dequeue = host_has_function(h, "Dequeue");
     host_close(h);
     if (cli_apply(cli, out, err, errlen) < 0) {
         culprit = SOURCE_FLAG;
         goto fail;
     }
     if (settings_finish(out, why, sizeof(why), &culprit) < 0 ||
-        check_lists(out, why, sizeof(why), &culprit) < 0) {
+        check_lists(out, why, sizeof(why), &culprit) < 0 ||
+        check_dequeue(out, has_dequeue, why, sizeof(why), &culprit) < 0) {
         if (culprit == SOURCE_FLAG) snprintf(err, errlen, "%s", why);
         else snprintf(err, errlen, "%s: %s", script, why);
         goto fail;

@@ -37,8 +37,9 @@ static void on_grace_expired(evutil_socket_t fd, short what, void *arg)
     (void)what;
     FOR_EACH_CHILD(m, r) {
         if (r->killed) continue;
-        log_warn("child %d killed: still running %.1f s after shutdown "
-                 "began (GraceExpireTime)", (int)r->proc.pid,
+        log_warn("%s %d killed: still running %.1f s after shutdown "
+                 "began (GraceExpireTime)", proc_kind_name(r->proc.kind),
+                 (int)r->proc.pid,
                  m->s.grace_expire_time + POOL_GRACE_SLACK);
         master_kill_child(r, KILLED_GRACE);
     }
@@ -119,7 +120,8 @@ static int open_listeners(struct master *m)
     return 0;
 }
 
-/* The loop's events: signals, the pool's tick, respawn and grace timers.
+/* The loop's events: signals, the pool's tick, respawn, grace and dequeue
+ * timers.
  * 0, or -1 with err naming the call that failed. */
 static int setup_events(struct master *m, char *err, size_t errlen)
 {
@@ -142,7 +144,7 @@ static int setup_events(struct master *m, char *err, size_t errlen)
     m->grace_ev = evtimer_new(m->base, on_grace_expired, m);
     struct timeval tv = clock_timeval(m->s.master_heart_beat_time);
     if (!m->tick_ev || !m->respawn_ev || !m->grace_ev ||
-        event_add(m->tick_ev, &tv) < 0) {
+        event_add(m->tick_ev, &tv) < 0 || master_dequeue_init(m) < 0) {
         snprintf(err, errlen, "event_new() failed for the master's timers: "
                  "%s", strerror(errno));
         return -1;
@@ -157,6 +159,7 @@ static void teardown(struct master *m)
     if (m->tick_ev) event_free(m->tick_ev);
     if (m->respawn_ev) event_free(m->respawn_ev);
     if (m->grace_ev) event_free(m->grace_ev);
+    master_dequeue_free(m);
     settings_reader_cancel(&m->reader);
     master_tls_close(m);
     while (m->children) master_remove_child(m, rec_of(m->children));

@@ -1,7 +1,8 @@
 /* master_int.h: what the master's files share (master.c the loop, signals
  * and shutdown; master_proc.c the process table: spawn, messages, exits;
- * master_pool.c the pool's tick; master_reload.c generations). Nothing
- * outside the master includes it. */
+ * master_pool.c the pool's tick; master_reload.c generations;
+ * master_dequeue.c dequeue processes). Nothing outside the master
+ * includes it. */
 #ifndef TINE_MASTER_INT_H
 #define TINE_MASTER_INT_H
 
@@ -47,6 +48,7 @@ struct master {
     struct scoreboard sb;
     struct proc_info *children;   /* struct child_rec, through .proc */
     struct event *tick_ev, *respawn_ev, *grace_ev;
+    struct event *dequeue_ev;     /* every DequeueInterval */
     struct event *signal_evs[9];
     int shutting_down;
     int exit_code;
@@ -81,6 +83,8 @@ static inline struct child_rec *rec_of(struct proc_info *p)
 /* master_proc.c */
 struct child_rec *master_spawn(struct master *m, const struct settings *s,
                                long generation);
+/* A dequeue process (PROC_KIND_DEQUEUE) of the current generation. */
+struct child_rec *master_spawn_dequeue(struct master *m);
 struct child_rec *master_find(struct master *m, pid_t pid);
 struct scoreboard_slot *master_slot(struct master *m, struct child_rec *r);
 long master_conns(struct master *m, struct child_rec *r);
@@ -103,6 +107,15 @@ void master_reload(struct master *m);
 void master_commit_reload(struct master *m, struct child_rec *canary);
 void master_abandon_reload(struct master *m, const char *why);
 void master_apply_settings(struct master *m);
+
+/* master_dequeue.c: the DequeueInterval timer (init: 0, or -1 with
+ * errno; apply: armed as the settings say, at start and after a reload);
+ * the log line for a dequeue process that ended. */
+int master_dequeue_init(struct master *m);
+void master_dequeue_apply(struct master *m);
+void master_dequeue_free(struct master *m);
+void master_dequeue_ended(struct child_rec *r, enum exit_kind kind,
+                          int status, const char *why, double lived);
 
 /* master.c */
 void master_begin_shutdown(struct master *m, int graceful, const char *why);

@@ -11,10 +11,12 @@
 #include "master_int.h"
 #include "procmem.h"
 
-/* Has child r reported READY? */
+/* Has child r reported READY? A dequeue process never does: only the
+ * kills for silence and for outstaying a stop apply to it. */
 static int is_ready(const struct child_rec *r)
 {
-    return r->proc.state != PROC_STARTING && r->proc.state != PROC_CANARY;
+    return r->proc.kind == PROC_KIND_CHILD &&
+           r->proc.state != PROC_STARTING && r->proc.state != PROC_CANARY;
 }
 
 struct pool_counts master_count(struct master *m)
@@ -113,7 +115,7 @@ static void report_status(struct master *m)
     unsigned long long accepted = 0;  /* by the children running now */
     FOR_EACH_CHILD(m, r) {
         struct scoreboard_slot *slot = master_slot(m, r);
-        if (r->killed) continue;
+        if (r->killed || r->proc.kind != PROC_KIND_CHILD) continue;
         children++;
         idle += master_conns(m, r) == 0;
         conns += master_conns(m, r);
@@ -144,14 +146,15 @@ static void act_on(struct master *m, struct child_rec *r,
     switch (v) {
     case VERDICT_KILL_SILENT:
         describe_hang(m, r, now, why, sizeof(why));
-        log_error("child %d killed: no heartbeat for %.1f s, %s",
-                  (int)r->proc.pid, now - r->last_seen, why);
+        log_error("%s %d killed: no heartbeat for %.1f s, %s",
+                  proc_kind_name(r->proc.kind), (int)r->proc.pid,
+                  now - r->last_seen, why);
         master_kill_child(r, KILLED_SILENT);
         break;
     case VERDICT_KILL_GRACE:
-        log_warn("child %d killed: still running %.1f s after it was told "
-                 "to stop (GraceExpireTime)", (int)r->proc.pid,
-                 now - r->stop_sent);
+        log_warn("%s %d killed: still running %.1f s after it was told "
+                 "to stop (GraceExpireTime)", proc_kind_name(r->proc.kind),
+                 (int)r->proc.pid, now - r->stop_sent);
         master_kill_child(r, KILLED_GRACE);
         break;
     case VERDICT_RECYCLE_LIFETIME:

@@ -77,15 +77,18 @@ static pid_t fork_child(struct master *m, const struct settings *s,
     if (pid == 0) {
         struct child_start st = {s, m->script, m->listeners, m->nlisteners,
                                  fd, &m->sb, r->slot, getppid(), generation,
-                                 m->paused, r->jitter_draw, m->tls};
+                                 m->paused, r->jitter_draw, m->tls,
+                                 r->proc.kind == PROC_KIND_DEQUEUE};
         child_after_fork(&st);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return pid;
 }
 
-struct child_rec *master_spawn(struct master *m, const struct settings *s,
-                               long generation)
+/* Fork a process of `kind` with settings s into the table; its record,
+ * or NULL (logged) if it could not be forked. */
+static struct child_rec *spawn(struct master *m, const struct settings *s,
+                               long generation, enum proc_kind kind)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
@@ -101,6 +104,7 @@ struct child_rec *master_spawn(struct master *m, const struct settings *s,
         log_warn("no scoreboard slot for a new child: it serves, but hang "
                  "reports and spreading cannot see it");
     r->jitter_draw = (double)random() / ((double)RAND_MAX + 1);
+    r->proc.kind = kind;
     pid_t pid = fork_child(m, s, generation, sv[1], r);
     close(sv[1]);
     if (pid < 0) {
@@ -110,7 +114,7 @@ struct child_rec *master_spawn(struct master *m, const struct settings *s,
     if (r->slot >= 0) m->sb.slots[r->slot].pid = pid;
     r->proc.pid = pid;
     r->proc.generation = generation;
-    r->proc.state = PROC_STARTING;
+    r->proc.state = kind == PROC_KIND_DEQUEUE ? PROC_DEQUEUE : PROC_STARTING;
     r->master = m;
     r->fd = sv[0];
     r->started = r->last_seen = clock_now();
@@ -120,8 +124,20 @@ struct child_rec *master_spawn(struct master *m, const struct settings *s,
                   strerror(errno));
     r->proc.next = m->children;
     m->children = &r->proc;
-    log_debug("child %d forked (generation %ld)", (int)pid, generation);
+    log_debug("%s %d forked (generation %ld)", proc_kind_name(kind),
+              (int)pid, generation);
     return r;
+}
+
+struct child_rec *master_spawn(struct master *m, const struct settings *s,
+                               long generation)
+{
+    return spawn(m, s, generation, PROC_KIND_CHILD);
+}
+
+struct child_rec *master_spawn_dequeue(struct master *m)
+{
+    return spawn(m, &m->s, m->generation, PROC_KIND_DEQUEUE);
 }
 
 void master_remove_child(struct master *m, struct child_rec *r)
@@ -244,16 +260,22 @@ static void describe_exit(struct child_rec *r, enum exit_kind kind,
 /* Log how a child ended. Failures in a row (a failed start, a crash, an
  * unasked exit, a kill for silence) push the next fork back, 0.1 s
  * doubling up to 10 s; a child that had lived POOL_STABLE_SECONDS starts
- * the count afresh. A reload's canary that fails abandons the reload. */
+ * the count afresh. A reload's canary that fails abandons the reload. A
+ * dequeue process's end is only logged: the pool does not depend on it. */
 static void note_exit(struct master *m, struct child_rec *r, int status)
 {
     char why[CHANNEL_TEXT_MAX + 80];
     double now = clock_now(), lived = now - r->started;
-    int was_ready = r->proc.state != PROC_STARTING &&
+    int was_ready = r->proc.kind == PROC_KIND_CHILD &&
+                    r->proc.state != PROC_STARTING &&
                     r->proc.state != PROC_CANARY;
     enum exit_kind kind = pool_classify_exit(status, r->killed,
                                              r->stop_sent > 0, was_ready);
     describe_exit(r, kind, status, why, sizeof(why));
+    if (r->proc.kind == PROC_KIND_DEQUEUE) {
+        master_dequeue_ended(r, kind, status, why, lived);
+        return;
+    }
     if (!pool_exit_is_failure(kind) || m->shutting_down) {
         log_debug("child %d %s after %.1f s", (int)r->proc.pid, why, lived);
         return;

@@ -66,6 +66,7 @@ void master_apply_settings(struct master *m)
     reopen_log(m);
     struct timeval tick = clock_timeval(m->s.master_heart_beat_time);
     event_add(m->tick_ev, &tick);
+    master_dequeue_apply(m);
 }
 
 /* The reload's PidFile differs from the running one: take the new one

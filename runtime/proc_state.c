@@ -9,7 +9,8 @@
  * child that was to be recycled wants a replacement again, and one that
  * was yielding to a reload's canary serves on: no child is ever left
  * waiting for a replacement that will not come. A yielding child whose
- * generation is superseded becomes an ordinary replaced one. */
+ * generation is superseded becomes an ordinary replaced one. A dequeue
+ * process is outside the pool: only a stop or a kill moves it. */
 static const unsigned char next[PROC_STATE_COUNT][PROC_EVENT_COUNT] = {
     /* READY, RECYCLE, REPLACEMENT_FORKED, CANARY_FORKED,
      * REPLACEMENT_GONE, STOP, KILL */
@@ -29,6 +30,8 @@ static const unsigned char next[PROC_STATE_COUNT][PROC_EVENT_COUNT] = {
                      S(STOPPING), S(STOPPING), S(KILLED)},
     [S(KILLED)] = {S(KILLED), S(KILLED), S(KILLED), S(KILLED), S(KILLED),
                    S(KILLED), S(KILLED)},
+    [S(DEQUEUE)] = {S(DEQUEUE), S(DEQUEUE), S(DEQUEUE), S(DEQUEUE),
+                    S(DEQUEUE), S(STOPPING), S(KILLED)},
 };
 
 enum proc_state proc_state_next(enum proc_state s, enum proc_event ev)
@@ -47,8 +50,13 @@ const char *proc_state_name(enum proc_state s)
 {
     static const char *const names[PROC_STATE_COUNT] = {
         "starting", "canary", "serving", "to recycle", "being replaced",
-        "yielding to a canary", "stopping", "killed"};
+        "yielding to a canary", "stopping", "killed", "running Dequeue"};
     return (unsigned)s < PROC_STATE_COUNT ? names[s] : "?";
+}
+
+const char *proc_kind_name(enum proc_kind k)
+{
+    return k == PROC_KIND_DEQUEUE ? "dequeue process" : "child";
 }
 
 struct proc_info *proc_find(struct proc_info *list, pid_t pid)

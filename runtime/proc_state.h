@@ -17,6 +17,8 @@ enum proc_state {
                       * place; stops once the canary is up */
     PROC_STOPPING,   /* told to stop */
     PROC_KILLED,     /* SIGKILL sent */
+    PROC_DEQUEUE,    /* a dequeue process running Dequeue: never counted,
+                      * recycled or replaced; only stopped or killed */
     PROC_STATE_COUNT
 };
 
@@ -45,11 +47,21 @@ int proc_state_counts(enum proc_state s);
 /* A name for the log and the status page ("serving"). */
 const char *proc_state_name(enum proc_state s);
 
+/* What a process in the table is for. */
+enum proc_kind {
+    PROC_KIND_CHILD,    /* serves clients: the pool */
+    PROC_KIND_DEQUEUE   /* runs Dequeue once and exits; never accepts */
+};
+
+/* A name for the log and the status page ("dequeue process"). */
+const char *proc_kind_name(enum proc_kind k);
+
 /* What the process table keeps of one child for these rules; the master's
  * child record embeds it. */
 struct proc_info {
     pid_t pid;
     long generation;
+    enum proc_kind kind;
     enum proc_state state;
     pid_t replaces;       /* the child this one replaces, if any */
     pid_t replaced_by;    /* its replacement, while that starts */

@@ -231,6 +231,16 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_TLS_PROTOCOLS] = {"TLSProtocols", STRING(tls_protocols, "LIST"),
         .dflt_str = "TLSv1.2 TLSv1.3",
         .meaning = "the TLS versions offered, among TLSv1.2 and TLSv1.3"},
+    [SET_MAX_DEQUEUE] = {"MaxDequeue", COUNT(max_dequeue, 0, 10000),
+        .kind = "N",
+        .meaning = "most dequeue processes at once, each running the "
+                   "script's Dequeue function (see Dequeue processes); 0: "
+                   "none. The script must define Dequeue when it is set"},
+    [SET_DEQUEUE_INTERVAL] = {"DequeueInterval",
+        SECONDS(dequeue_interval, 0, UNLIMITED), .min = HEARTBEAT_MIN,
+        .dflt = 30,
+        .meaning = "seconds between dequeue starts: one is started each "
+                   "time while fewer than MaxDequeue run; at least 0.01"},
 };
 
 const int settings_count = SETTINGS_COUNT;

@@ -71,6 +71,8 @@ enum setting_id {
     SET_TLS_KEY,
     SET_SSLKEYCERT,
     SET_TLS_PROTOCOLS,
+    SET_MAX_DEQUEUE,
+    SET_DEQUEUE_INTERVAL,
     SETTINGS_COUNT
 };
 
@@ -127,6 +129,8 @@ struct settings {
     char *tls_key;
     struct string_list sslkeycert; /* the seed's { key, cert } */
     char *tls_protocols;          /* "TLSv1.2 TLSv1.3" */
+    long max_dequeue;             /* dequeue processes at once; 0: off */
+    double dequeue_interval;      /* seconds between dequeue starts */
     enum setting_source source[SETTINGS_COUNT];
 };
 

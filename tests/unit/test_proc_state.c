@@ -35,6 +35,13 @@ static void test_table(void **state)
         {PROC_STOPPING, PROC_EV_RECYCLE, PROC_STOPPING},
         {PROC_STOPPING, PROC_EV_KILL, PROC_KILLED},
         {PROC_KILLED, PROC_EV_STOP, PROC_KILLED},
+        {PROC_DEQUEUE, PROC_EV_READY, PROC_DEQUEUE},
+        {PROC_DEQUEUE, PROC_EV_RECYCLE, PROC_DEQUEUE},
+        {PROC_DEQUEUE, PROC_EV_REPLACEMENT_FORKED, PROC_DEQUEUE},
+        {PROC_DEQUEUE, PROC_EV_CANARY_FORKED, PROC_DEQUEUE},
+        {PROC_DEQUEUE, PROC_EV_REPLACEMENT_GONE, PROC_DEQUEUE},
+        {PROC_DEQUEUE, PROC_EV_STOP, PROC_STOPPING},
+        {PROC_DEQUEUE, PROC_EV_KILL, PROC_KILLED},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -48,6 +55,9 @@ static void test_table(void **state)
     assert_true(proc_state_counts(PROC_CANARY));
     assert_false(proc_state_counts(PROC_REPLACED));
     assert_false(proc_state_counts(PROC_YIELDING));
+    assert_false(proc_state_counts(PROC_DEQUEUE));
+    assert_string_equal(proc_kind_name(PROC_KIND_DEQUEUE), "dequeue process");
+    assert_string_equal(proc_kind_name(PROC_KIND_CHILD), "child");
 }
 
 /* ---- a small pool, driven as the master drives it ---------------------- */
@@ -235,6 +245,39 @@ static void test_replacement_dies(void **state)
     assert_settled(&p);
 }
 
+/* A dequeue process lives beside the pool: reloads, commits and the
+ * pool's runs neither count it, recycle it nor replace it, and the pool
+ * keeps its own size. */
+static void test_dequeue_outside_pool(void **state)
+{
+    struct pool p;
+    (void)state;
+    start_pool(&p, 2);
+    struct proc_info *dq = fork_one(&p, p.generation);
+    dq->kind = PROC_KIND_DEQUEUE;
+    dq->state = PROC_DEQUEUE;
+    reload(&p);
+    for (int round = 0; round < 5; round++) {
+        pool_run(&p);
+        for (int i = 0; i < MAX_PROCS; i++) {
+            struct proc_info *c = &p.procs[i];
+            if (p.used[i] && (c->state == PROC_STARTING ||
+                              c->state == PROC_CANARY))
+                ready(&p, c);
+        }
+        for (int i = 0; i < MAX_PROCS; i++)
+            if (p.used[i] && p.procs[i].state == PROC_STOPPING)
+                exit_one(&p, &p.procs[i]);
+    }
+    assert_int_equal(p.generation, 1);
+    assert_int_equal(dq->state, PROC_DEQUEUE);
+    assert_int_equal(dq->generation, 0);
+    int serving = 0;
+    for (struct proc_info *c = p.list; c; c = c->next)
+        serving += c->state == PROC_SERVING && c->generation == 1;
+    assert_int_equal(serving, 2);
+}
+
 /* Random sequences of reloads, READYs, deaths and recycles always settle
  * to the newest generation and the pool's size. */
 static void test_random_sequences(void **state)
@@ -270,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_dropped_canary),
         cmocka_unit_test(test_canary_dies),
         cmocka_unit_test(test_replacement_dies),
+        cmocka_unit_test(test_dequeue_outside_pool),
         cmocka_unit_test(test_random_sequences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

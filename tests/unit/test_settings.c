@@ -18,13 +18,14 @@
 /* ---- the table --------------------------------------------------------- */
 
 /* The table has the 27 settings of the contract, the 2 of recycling
- * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout
- * HTTP's six, PROXY's two and TLS's four; a new one needs its default checked below. */
+ * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout,
+ * HTTP's six, PROXY's two, TLS's four and dequeue's two; a new one needs
+ * its default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 44);
-    assert_int_equal(SETTINGS_COUNT, 44);
+    assert_int_equal(settings_count, 46);
+    assert_int_equal(SETTINGS_COUNT, 46);
 }
 
 struct id_case {
@@ -69,7 +70,9 @@ static void test_ids_name_their_rows(void **state)
         {SET_PROXY_PROTOCOL, "ProxyProtocol"},
         {SET_TRUSTED_PROXIES, "TrustedProxies"},
         {SET_TLS_CERTIFICATE, "TLSCertificate"}, {SET_TLS_KEY, "TLSKey"},
-        {SET_SSLKEYCERT, "SSLKEYCERT"}, {SET_TLS_PROTOCOLS, "TLSProtocols"}};
+        {SET_SSLKEYCERT, "SSLKEYCERT"}, {SET_TLS_PROTOCOLS, "TLSProtocols"},
+        {SET_MAX_DEQUEUE, "MaxDequeue"},
+        {SET_DEQUEUE_INTERVAL, "DequeueInterval"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -202,6 +205,8 @@ static void test_defaults(void **state)
     assert_null(s->tls_key);
     assert_int_equal(s->sslkeycert.n, 0);
     assert_string_equal(s->tls_protocols, "TLSv1.2 TLSv1.3");
+    assert_int_equal(s->max_dequeue, 0);
+    assert_true(s->dequeue_interval == 30);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish

@@ -37,7 +37,8 @@ static void test_flag_names(void **state)
         "idle-timeout", "max-header-size", "max-body-size", "request-timeout",
         "keep-alive-timeout", "max-keep-alive-requests", "access-log",
         "proxy-protocol", "trusted-proxies", "tls-certificate", "tls-key",
-        "sslkeycert", "tls-protocols"};
+        "sslkeycert", "tls-protocols", "max-dequeue",
+        "dequeue-interval"};
     char buf[64];
     (void)state;
     assert_int_equal(settings_count, (int)(sizeof(flags) / sizeof(flags[0])));
