@@ -71,6 +71,18 @@ static int check_dequeue(const struct settings *s, int has_dequeue,
     return -1;
 }
 
+/* A --filter flag is known before the script runs, so a script loaded
+ * with --filter http needs no ClientInput (lua_host checks). The flags
+ * are applied again, over the script's values, by cli_apply. */
+static void take_filter_flag(const struct cli *cli, struct settings *out)
+{
+    char err[TINE_ERR_MAX];
+    for (int i = 0; i < cli->nflags; i++)
+        if (cli->flags[i].def == settings_def(SET_FILTER))
+            settings_set_text(out, cli->flags[i].def, cli->flags[i].value,
+                              SOURCE_FLAG, err, sizeof(err));
+}
+
 int config_load(const char *script, const struct cli *cli, pid_t master_pid,
                 struct settings *out, char *err, size_t errlen)
 {
@@ -78,6 +90,7 @@ int config_load(const char *script, const struct cli *cli, pid_t master_pid,
     enum setting_source culprit = SOURCE_SCRIPT;
     struct host_env env = {0};
     settings_init(out);
+    take_filter_flag(cli, out);
     env.settings = out;
     env.master_pid = master_pid;
     struct lua_host *h = host_open(script, &env, err, errlen);
