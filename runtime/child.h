@@ -8,6 +8,7 @@
 #include "channel.h"
 #include "listen.h"
 #include "settings.h"
+#include "shdict_zones.h"
 
 struct child;
 struct conn;
@@ -28,6 +29,7 @@ struct child_start {
     long generation;
     int paused;          /* start with accepting paused (USR1) */
     double jitter_draw;  /* in [0, 1): spreads MaxServerLifeTimes */
+    const struct shdict_zones *zones;  /* mapped: settings->shared_dict's */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

@@ -16,6 +16,7 @@
 #include "scoreboard.h"
 #include "settings.h"
 #include "settings_reader.h"
+#include "shdict_zones.h"
 
 struct event;
 struct event_base;
@@ -60,6 +61,7 @@ struct master {
     int pid_fd;              /* holds the PidFile's lock; -1: none */
     int daemon_fd;           /* --daemonize: report the start here; -1 */
     long resized;            /* TTIN minus TTOU so far: kept by reloads */
+    struct shdict_zones zones; /* SharedDict of m->s and m->pending */
     char last_error[CHANNEL_TEXT_MAX + 80];
 };
 

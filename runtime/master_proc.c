@@ -77,7 +77,7 @@ static pid_t fork_child(struct master *m, const struct settings *s,
     if (pid == 0) {
         struct child_start st = {s, m->script, m->listeners, m->nlisteners,
                                  fd, &m->sb, r->slot, getppid(), generation,
-                                 m->paused, r->jitter_draw};
+                                 m->paused, r->jitter_draw, &m->zones};
         child_after_fork(&st);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -218,6 +218,12 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_TRUSTED_PROXIES] = {"TrustedProxies", LIST(trusted_proxies, "CIDR"),
         .meaning = "the addresses that may send a PROXY header (none given: "
                    "loopback only, 127.0.0.0/8 and ::1)"},
+    [SET_SHARED_DICT] = {"SharedDict", LIST(shared_dict, "NAME=SIZE"),
+        .pairs = 1,
+        .meaning = "shared dictionaries, tine.shared.NAME: a table of name "
+                   "= size ({cache = \"10m\"}; bytes, or with k, m or g, "
+                   "at least 8k), mapped by the master and shared by every "
+                   "child; a reload keeps those whose size it keeps"},
 };
 
 const int settings_count = SETTINGS_COUNT;

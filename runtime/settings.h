@@ -67,6 +67,7 @@ enum setting_id {
     SET_ACCESS_LOG,
     SET_PROXY_PROTOCOL,
     SET_TRUSTED_PROXIES,
+    SET_SHARED_DICT,
     SETTINGS_COUNT
 };
 
@@ -119,6 +120,7 @@ struct settings {
     char *access_log;             /* HTTP: a line per request; NULL: none */
     int proxy_protocol;           /* TCP peers send a PROXY header first */
     struct string_list trusted_proxies; /* who may; none: loopback only */
+    struct string_list shared_dict; /* "name=size" per shared dictionary */
     enum setting_source source[SETTINGS_COUNT];
 };
 
@@ -135,6 +137,8 @@ struct setting_def {
     const char *const *choices;/* ENUM: NULL-terminated, in enum order */
     const char *kind;          /* the flag's value in help: "N", "SECONDS" */
     int restart;               /* 1: a reload keeps it; restart to change */
+    int pairs;                 /* LIST: a script's table may also map
+                                * names to values, read as "name=value" */
     const char *meaning;       /* one line, for --help and the README */
 };
 

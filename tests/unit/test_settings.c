@@ -19,12 +19,13 @@
 
 /* The table has the 27 settings of the contract, the 2 of recycling
  * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout
- * HTTP's six and PROXY's two; a new one needs its default checked below. */
+ * HTTP's six, PROXY's two and SharedDict; a new one needs its default
+ * checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 40);
-    assert_int_equal(SETTINGS_COUNT, 40);
+    assert_int_equal(settings_count, 41);
+    assert_int_equal(SETTINGS_COUNT, 41);
 }
 
 struct id_case {
@@ -67,7 +68,8 @@ static void test_ids_name_their_rows(void **state)
         {SET_MAX_KEEP_ALIVE_REQUESTS, "MaxKeepAliveRequests"},
         {SET_ACCESS_LOG, "AccessLog"},
         {SET_PROXY_PROTOCOL, "ProxyProtocol"},
-        {SET_TRUSTED_PROXIES, "TrustedProxies"}};
+        {SET_TRUSTED_PROXIES, "TrustedProxies"},
+        {SET_SHARED_DICT, "SharedDict"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -196,6 +198,7 @@ static void test_defaults(void **state)
     assert_null(s->access_log);
     assert_int_equal(s->proxy_protocol, 0);
     assert_int_equal(s->trusted_proxies.n, 0);
+    assert_int_equal(s->shared_dict.n, 0);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
