@@ -247,6 +247,19 @@ end)
 describe("SharedDict", function()
   after_each(function() T.stop_all() end)
 
+  it("is empty while the master reads the settings, and filled in children", function()
+    local dir = T.tmpdir()
+    local server = T.start{script = script(1) .. ([[
+local f = io.open("%s/seen", "a")
+f:write(tine.pid, " ", tostring(tine.shared.d), "\n")
+f:close()
+]]):format(dir), children = 1}
+    local pid = answering_pid(server)
+    local seen = T.read_file(dir .. "/seen")
+    assert.truthy(seen:find("^0 nil\n"), seen)
+    assert.truthy(seen:find("\n" .. pid .. " tine.shared.d\n"), seen)
+  end)
+
   it("is also a repeatable flag", function()
     local server = T.start{script = script(1, ""), children = 1,
                            args = {"--shared-dict", "a=64k", "--shared-dict", "b=8k"}}
