@@ -378,7 +378,7 @@ int child_main(const struct child_start *st)
     }
     struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
                            st->generation, st->slot_index, script_text,
-                           script_len};
+                           script_len, st->zones};
     ch.host = host_open(st->script, &env, err, sizeof(err));
     free(script_text);
     if (ch.host)

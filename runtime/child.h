@@ -8,6 +8,7 @@
 #include "channel.h"
 #include "listen.h"
 #include "settings.h"
+#include "shdict_zones.h"
 
 struct child;
 struct conn;
@@ -32,6 +33,7 @@ struct child_start {
     struct ssl_ctx_st *tls;  /* TLS listeners' context (the master's) */
     int dequeue;         /* a dequeue process: no listener; runs Dequeue
                           * instead of ChildStart and exits when it ends */
+    const struct shdict_zones *zones;  /* mapped: settings->shared_dict's */
 };
 
 /* Run the child until it stops; returns its exit status (enum child_exit

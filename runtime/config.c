@@ -11,6 +11,7 @@
 #include "listen.h"
 #include "lua_host.h"
 #include "privs.h"
+#include "shdict_zones.h"
 #include "tine_err.h"
 
 /* Errors in settings the flags set are usage errors (2); the rest are the
@@ -35,7 +36,8 @@ static enum setting_source source_named_in(const struct settings *s,
 }
 
 /* What must hold before anything is bound: listener addresses, Allow,
- * Deny and TrustedProxies entries, User and Group. 0, or -1 with err and *culprit. */
+ * Deny and TrustedProxies entries, User and Group, SharedDict. 0, or -1
+ * with err and *culprit. */
 static int check_lists(const struct settings *s, char *err, size_t errlen,
                        enum setting_source *culprit)
 {
@@ -54,6 +56,7 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
         if (rc == 0) access_free(&list);
     }
     if (rc == 0) rc = privs_resolve(s->user, s->group, &privs, err, errlen);
+    if (rc == 0) rc = shdict_zones_check(&s->shared_dict, err, errlen);
     if (rc < 0) *culprit = source_named_in(s, err);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include "ngx_bc.h"
 #include "prelude_bc.h"
 #include "scheduler.h"
+#include "shdict_api.h"
 #include "sock_api.h"
 #include "timer_api.h"
 #include "tine_err.h"
@@ -332,6 +333,7 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
     set_functions(L, h, core_functions);
     timer_api_open(L, &h->sched, h->env.base);
     sock_api_open(L, &h->sock);
+    shdict_api_open(L, h->env.zones, h->env.settings);
     sched_push_marker(L);
     lua_setfield(L, -2, "wait_mark");
     sched_push_entries(&h->sched);

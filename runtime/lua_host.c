@@ -224,6 +224,71 @@ void host_close(struct lua_host *h)
     free(h);
 }
 
+/* Entries 1..n of the list setting def's table at the top of the stack,
+ * each a string. */
+static int read_array(lua_State *L, struct settings *s,
+                      const struct setting_def *def, char *err, size_t errlen)
+{
+    int n = (int)lua_objlen(L, -1);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        int rc = lua_type(L, -1) == LUA_TSTRING
+                     ? settings_set_string(s, def, lua_tostring(L, -1),
+                                           SOURCE_SCRIPT, err, errlen)
+                     : -1;
+        if (rc < 0 && lua_type(L, -1) != LUA_TSTRING)
+            snprintf(err, errlen, "%s: entry %d is a %s, not a string",
+                     def->name, i, luaL_typename(L, -1));
+        lua_pop(L, 1);  /* entry */
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The name = value pairs of def's table at the top of the stack (a string
+ * or a number each), as "name=value" items in name order, after the
+ * entries 1..n. */
+static int read_pairs(lua_State *L, struct settings *s,
+                      const struct setting_def *def, char *err, size_t errlen)
+{
+    char **items = NULL;
+    int n = 0, rc = read_array(L, s, def, err, errlen);
+    if (rc < 0) return -1;
+    for (lua_pushnil(L); rc == 0 && lua_next(L, -2) != 0; lua_pop(L, 1)) {
+        if (lua_type(L, -2) == LUA_TNUMBER) continue;  /* read_array's */
+        int vt = lua_type(L, -1);
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            snprintf(err, errlen, "%s: a %s key, not a name", def->name,
+                     luaL_typename(L, -2));
+            rc = -1;
+        } else if (vt != LUA_TSTRING && vt != LUA_TNUMBER) {
+            snprintf(err, errlen, "%s: %s is a %s, not a string or a number",
+                     def->name, lua_tostring(L, -2), luaL_typename(L, -1));
+            rc = -1;
+        }
+        if (rc < 0) continue;
+        lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
+        items = realloc(items, sizeof(*items) * (size_t)(n + 1));
+        if (!items || !(items[n++] = strdup(lua_tostring(L, -1)))) abort();
+        lua_pop(L, 1);  /* the item */
+    }
+    if (rc < 0) lua_pop(L, 1);  /* the key lua_next left */
+    if (n) qsort(items, (size_t)n, sizeof(*items), compare_strings);
+    for (int i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = settings_set_string(s, def, items[i], SOURCE_SCRIPT, err,
+                                     errlen);
+        free(items[i]);
+    }
+    free(items);
+    return rc;
+}
+
 /* Read the global at the top of the stack into def's setting. */
 static int read_one(lua_State *L, struct settings *s,
                     const struct setting_def *def, char *err, size_t errlen)
@@ -239,22 +304,10 @@ static int read_one(lua_State *L, struct settings *s,
         return settings_set_bool(s, def, lua_toboolean(L, -1), SOURCE_SCRIPT,
                                  err, errlen);
     case LUA_TTABLE:
-        if (def->type == SETTING_LIST) {
-            int n = (int)lua_objlen(L, -1);
-            for (int i = 1; i <= n; i++) {
-                lua_rawgeti(L, -1, i);
-                int rc = lua_type(L, -1) == LUA_TSTRING
-                             ? settings_set_string(s, def, lua_tostring(L, -1),
-                                                   SOURCE_SCRIPT, err, errlen)
-                             : -1;
-                if (rc < 0 && lua_type(L, -1) != LUA_TSTRING)
-                    snprintf(err, errlen, "%s: entry %d is a %s, not a string",
-                             def->name, i, luaL_typename(L, -1));
-                lua_pop(L, 1);  /* entry */
-                if (rc < 0) return -1;
-            }
-            return 0;
-        }
+        if (def->type == SETTING_LIST && def->pairs)
+            return read_pairs(L, s, def, err, errlen);
+        if (def->type == SETTING_LIST)
+            return read_array(L, s, def, err, errlen);
         /* fall through */
     default:
         snprintf(err, errlen, "%s: got a %s value", def->name,

@@ -10,6 +10,7 @@
 #include "callback.h"
 #include "scheduler.h"
 #include "settings.h"
+#include "shdict_zones.h"
 #include "sock_api.h"
 
 struct lua_State;
@@ -30,6 +31,8 @@ struct host_env {
     const char *script_text;  /* the script read beforehand, or NULL: read
                                * the file now */
     size_t script_len;
+    const struct shdict_zones *zones;  /* the mapped dictionaries; NULL in
+                                        * the master's state */
 };
 
 /* Read the script file whole (a child does so before it drops

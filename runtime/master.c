@@ -169,6 +169,7 @@ static void teardown(struct master *m)
     if (m->s.pid_file) pidfile_release(m->s.pid_file, m->pid_fd);
     settings_free(&m->s);
     if (m->reload_pending) settings_free(&m->pending);
+    shdict_zones_free(&m->zones);
     notify_close(&m->notify);
 }
 
@@ -211,6 +212,12 @@ static int serve(struct master *m)
         return 1;
     }
     if (take_pid_file(m) < 0) return 1;
+    if (shdict_zones_ensure(&m->zones, &m->s.shared_dict, err,
+                            sizeof(err)) < 0) {
+        log_error("%s", err);
+        daemon_report(&m->daemon_fd, err);
+        return 1;
+    }
     log_info("tine master %d serving %s with %ld children", (int)getpid(),
              m->script, m->s.start_server);
     for (long i = 0; i < m->s.start_server; i++)

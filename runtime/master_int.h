@@ -17,6 +17,7 @@
 #include "scoreboard.h"
 #include "settings.h"
 #include "settings_reader.h"
+#include "shdict_zones.h"
 
 struct event;
 struct event_base;
@@ -66,6 +67,7 @@ struct master {
     struct ssl_ctx_st *tls;  /* TLS listeners' context, or NULL */
     struct tls_keys *tls_keys;  /* session ticket keys, shared */
     long resized;            /* TTIN minus TTOU so far: kept by reloads */
+    struct shdict_zones zones; /* SharedDict of m->s and m->pending */
     char last_error[CHANNEL_TEXT_MAX + 80];
 };
 

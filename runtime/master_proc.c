@@ -78,7 +78,8 @@ static pid_t fork_child(struct master *m, const struct settings *s,
         struct child_start st = {s, m->script, m->listeners, m->nlisteners,
                                  fd, &m->sb, r->slot, getppid(), generation,
                                  m->paused, r->jitter_draw, m->tls,
-                                 r->proc.kind == PROC_KIND_DEQUEUE};
+                                 r->proc.kind == PROC_KIND_DEQUEUE,
+                                 &m->zones};
         child_after_fork(&st);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);

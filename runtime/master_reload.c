@@ -89,6 +89,14 @@ static void move_pid_file(struct master *m, struct settings *fresh)
              new ? new : "none");
 }
 
+/* Unmap the shared dictionaries that neither the running settings nor a
+ * pending reload's name: no child forked from now on uses them. */
+static void prune_zones(struct master *m)
+{
+    shdict_zones_prune(&m->zones, &m->s.shared_dict,
+                       m->reload_pending ? &m->pending.shared_dict : NULL);
+}
+
 /* TTIN and TTOU outlive a reload: apply their sum to the new settings. */
 static void keep_resizes(struct master *m, struct settings *fresh)
 {
@@ -106,6 +114,7 @@ void master_commit_reload(struct master *m, struct child_rec *canary)
     memset(&m->pending, 0, sizeof(m->pending));
     m->reload_pending = 0;
     m->generation = canary->proc.generation;
+    prune_zones(m);
     master_apply_settings(m);
     proc_commit(m->children, m->generation);
     log_info("reload: generation %ld is up; replacing the older children",
@@ -119,6 +128,7 @@ void master_abandon_reload(struct master *m, const char *why)
               "generation %ld keeps serving", why, m->generation);
     settings_free(&m->pending);
     m->reload_pending = 0;
+    prune_zones(m);
     notify_send(&m->notify, "READY=1");
 }
 
@@ -133,6 +143,7 @@ static void drop_canary(struct master *m)
     }
     settings_free(&m->pending);
     m->reload_pending = 0;
+    prune_zones(m);
 }
 
 /* Tell the service manager a reload has begun. */
@@ -149,6 +160,7 @@ static void notify_reloading(struct master *m)
  * be (err): start the new generation's canary, or keep serving. */
 static void settings_read(void *arg, struct settings *fresh, const char *err)
 {
+    char why[TINE_ERR_MAX];
     struct master *m = arg;
     if (!fresh) {
         log_error("reload failed, the running children keep serving: %s",
@@ -166,6 +178,13 @@ static void settings_read(void *arg, struct settings *fresh, const char *err)
         keep_listeners(&m->s, fresh);
     }
     if (m->reload_pending) drop_canary(m);
+    if (shdict_zones_ensure(&m->zones, &fresh->shared_dict, why,
+                            sizeof(why)) < 0) {
+        settings_free(fresh);
+        prune_zones(m);
+        settings_read(m, NULL, why);
+        return;
+    }
     master_tls_reload(m, fresh);
     m->pending = *fresh;
     m->reload_pending = 1;

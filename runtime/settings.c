@@ -241,6 +241,12 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
         .dflt = 30,
         .meaning = "seconds between dequeue starts: one is started each "
                    "time while fewer than MaxDequeue run; at least 0.01"},
+    [SET_SHARED_DICT] = {"SharedDict", LIST(shared_dict, "NAME=SIZE"),
+        .pairs = 1,
+        .meaning = "shared dictionaries, tine.shared.NAME: a table of name "
+                   "= size ({cache = \"10m\"}; bytes, or with k, m or g, "
+                   "at least 8k), mapped by the master and shared by every "
+                   "child; a reload keeps those whose size it keeps"},
 };
 
 const int settings_count = SETTINGS_COUNT;

@@ -73,6 +73,7 @@ enum setting_id {
     SET_TLS_PROTOCOLS,
     SET_MAX_DEQUEUE,
     SET_DEQUEUE_INTERVAL,
+    SET_SHARED_DICT,
     SETTINGS_COUNT
 };
 
@@ -131,6 +132,7 @@ struct settings {
     char *tls_protocols;          /* "TLSv1.2 TLSv1.3" */
     long max_dequeue;             /* dequeue processes at once; 0: off */
     double dequeue_interval;      /* seconds between dequeue starts */
+    struct string_list shared_dict; /* "name=size" per shared dictionary */
     enum setting_source source[SETTINGS_COUNT];
 };
 
@@ -147,6 +149,8 @@ struct setting_def {
     const char *const *choices;/* ENUM: NULL-terminated, in enum order */
     const char *kind;          /* the flag's value in help: "N", "SECONDS" */
     int restart;               /* 1: a reload keeps it; restart to change */
+    int pairs;                 /* LIST: a script's table may also map
+                                * names to values, read as "name=value" */
     const char *meaning;       /* one line, for --help and the README */
 };
 

@@ -55,11 +55,7 @@ ngx.worker = {
   exiting = function() return tine.stopping() end,
 }
 
-ngx.shared = setmetatable({}, {
-  __index = function(_, name)
-    return tine.shared and tine.shared[name] or nil
-  end,
-})
+ngx.shared = tine.shared
 
 return setmetatable(ngx, {
   __index = function(_, key)

@@ -1,4 +1,5 @@
-# lib.sh: shared by run.sh, reload.sh and memory.sh (sourced, not run).
+# lib.sh: shared by the benchmark scripts (run.sh, reload.sh, redis.sh,
+# shdict.sh, ...; sourced, not run).
 # Every process started here is recorded and stopped on exit; every wait
 # is bounded.
 
@@ -69,6 +70,45 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 # median of the numbers given as arguments
 median() {
   printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+}
+
+# The knobs of the closed-loop comparisons (redis.sh, shdict.sh): ROUNDS,
+# DURATION, WARMUP, CONNS, CHILDREN from the environment or defaults; then
+# the machine and the method, WHAT saying what each line does.
+# usage: closed_loop_setup WHAT
+closed_loop_setup() {
+  ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-5} WARMUP=${WARMUP:-1}
+  CONNS=${CONNS:-50} CHILDREN=${CHILDREN:-2}
+  print_machine
+  echo "method: closed loop, $CONNS connections, 32-byte lines, $CHILDREN children," \
+       "$1; $ROUNDS alternating rounds of ${DURATION} s"
+}
+
+# Start a redis-server on a free loopback port, without persistence, and
+# wait (bounded) until it answers PING; exports REDIS_PORT.
+# usage: start_redis [redis-server flags...]
+start_redis() {
+  local i
+  REDIS_PORT=$(free_port)
+  export REDIS_PORT
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no "$@" \
+    >"$WORK/redis.log" 2>&1 &
+  STARTED_PIDS+=("$!")
+  for i in $(seq 100); do
+    [ "$(printf 'PING\r\n' | timeout 1 nc -q1 127.0.0.1 "$REDIS_PORT" 2>/dev/null | tr -d '\r')" = "+PONG" ] && break
+    sleep 0.05
+  done
+}
+
+# One closed-loop loadgen run of 32-byte echoed lines against PORT, with
+# CONNS, DURATION and WARMUP; prints "rps p99_us" (0 0 if it failed).
+rps_of() {
+  local port=$1 out=$WORK/run.out r
+  timeout $((${DURATION%.*} + ${WARMUP%.*} + 30)) \
+    "$LOADGEN" --port "$port" --conns "$CONNS" --size 32 \
+    --duration "$DURATION" --warmup "$WARMUP" --expect-echo >"$out" 2>&1 || true
+  r=$(grep '^RESULT' "$out" || echo 'RESULT rps=0 p99_us=0')
+  echo "$(field rps "$r") $(field p99_us "$r")"
 }
 
 # Start the floor server; sets FLOOR_PID and FLOOR_PORT.

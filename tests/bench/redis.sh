@@ -15,35 +15,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5}
-WARMUP=${WARMUP:-1}
-CONNS=${CONNS:-50}
-CHILDREN=${CHILDREN:-2}
+closed_loop_setup "one PING to redis-server per line"
 
-print_machine
-echo "method: closed loop, $CONNS connections, 32-byte lines, $CHILDREN children," \
-     "one PING to redis-server per line; $ROUNDS alternating rounds of ${DURATION} s"
-
-REDIS_PORT=$(free_port)
-export REDIS_PORT
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --hz 500 \
-  >"$WORK/redis.log" 2>&1 &
-STARTED_PIDS+=("$!")
-for i in $(seq 100); do
-  [ "$(printf 'PING\r\n' | timeout 1 nc -q1 127.0.0.1 "$REDIS_PORT" 2>/dev/null | tr -d '\r')" = "+PONG" ] && break
-  sleep 0.05
-done
-
-# One loadgen run against PORT; prints "rps p99_us".
-rps_of() {
-  local port=$1 out=$WORK/run.out r
-  timeout $((${DURATION%.*} + ${WARMUP%.*} + 30)) \
-    "$LOADGEN" --port "$port" --conns "$CONNS" --size 32 \
-    --duration "$DURATION" --warmup "$WARMUP" --expect-echo >"$out" 2>&1 || true
-  r=$(grep '^RESULT' "$out" || echo 'RESULT rps=0 p99_us=0')
-  echo "$(field rps "$r") $(field p99_us "$r")"
-}
+start_redis --hz 500
 
 # One backend: both scripts started afresh, alternating rounds; adds two
 # rows to ROWS. usage: backend LABEL (with REDIS_WAIT_MS set or not)

@@ -19,13 +19,13 @@
 
 /* The table has the 27 settings of the contract, the 2 of recycling
  * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout,
- * HTTP's six, PROXY's two, TLS's four and dequeue's two; a new one needs
- * its default checked below. */
+ * HTTP's six, PROXY's two, TLS's four, dequeue's two and SharedDict; a new
+ * one needs its default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 46);
-    assert_int_equal(SETTINGS_COUNT, 46);
+    assert_int_equal(settings_count, 47);
+    assert_int_equal(SETTINGS_COUNT, 47);
 }
 
 struct id_case {
@@ -72,7 +72,8 @@ static void test_ids_name_their_rows(void **state)
         {SET_TLS_CERTIFICATE, "TLSCertificate"}, {SET_TLS_KEY, "TLSKey"},
         {SET_SSLKEYCERT, "SSLKEYCERT"}, {SET_TLS_PROTOCOLS, "TLSProtocols"},
         {SET_MAX_DEQUEUE, "MaxDequeue"},
-        {SET_DEQUEUE_INTERVAL, "DequeueInterval"}};
+        {SET_DEQUEUE_INTERVAL, "DequeueInterval"},
+        {SET_SHARED_DICT, "SharedDict"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -207,6 +208,7 @@ static void test_defaults(void **state)
     assert_string_equal(s->tls_protocols, "TLSv1.2 TLSv1.3");
     assert_int_equal(s->max_dequeue, 0);
     assert_true(s->dequeue_interval == 30);
+    assert_int_equal(s->shared_dict.n, 0);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish
