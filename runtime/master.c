@@ -159,6 +159,7 @@ static void teardown(struct master *m)
     if (m->grace_ev) event_free(m->grace_ev);
     settings_reader_cancel(&m->reader);
     while (m->children) master_remove_child(m, rec_of(m->children));
+    master_status_close(m);
     if (m->base) event_base_free(m->base);
     listen_close_all(m->listeners, m->nlisteners, 1);
     free(m->listeners);
@@ -207,6 +208,12 @@ static int serve(struct master *m)
         return 1;
     }
     if (take_pid_file(m) < 0) return 1;
+    m->counts.started_at = clock_now();
+    if (master_status_open(m, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        daemon_report(&m->daemon_fd, err);
+        return 1;
+    }
     log_info("tine master %d serving %s with %ld children", (int)getpid(),
              m->script, m->s.start_server);
     for (long i = 0; i < m->s.start_server; i++)

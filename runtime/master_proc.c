@@ -120,6 +120,7 @@ struct child_rec *master_spawn(struct master *m, const struct settings *s,
                   strerror(errno));
     r->proc.next = m->children;
     m->children = &r->proc;
+    m->counts.spawned++;
     log_debug("child %d forked (generation %ld)", (int)pid, generation);
     return r;
 }
@@ -134,6 +135,11 @@ void master_remove_child(struct master *m, struct child_rec *r)
     }
     if (r->ev) event_free(r->ev);
     close(r->fd);
+    struct scoreboard_slot *slot = master_slot(m, r);
+    if (slot) {  /* its counts live on in the master's totals */
+        m->counts.accepted += (double)slot->accepted;
+        m->counts.requests += (double)slot->requests;
+    }
     scoreboard_release(&m->sb, r->slot);
     free(r);
 }
@@ -167,6 +173,7 @@ static void handle_message(struct master *m, struct child_rec *r,
     switch (msg->type) {
     case MSG_READY: child_ready(m, r); break;
     case MSG_HEARTBEAT:
+        r->lua_kb = msg->lua_kb;
         log_debug("child %d: %u connection(s), %llu accepted, Lua %u KiB",
                   (int)r->proc.pid, msg->conns,
                   (unsigned long long)msg->accepted, msg->lua_kb);
@@ -254,6 +261,7 @@ static void note_exit(struct master *m, struct child_rec *r, int status)
     enum exit_kind kind = pool_classify_exit(status, r->killed,
                                              r->stop_sent > 0, was_ready);
     describe_exit(r, kind, status, why, sizeof(why));
+    m->counts.exits[kind]++;
     if (!pool_exit_is_failure(kind) || m->shutting_down) {
         log_debug("child %d %s after %.1f s", (int)r->proc.pid, why, lived);
         return;

@@ -218,6 +218,12 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
     [SET_TRUSTED_PROXIES] = {"TrustedProxies", LIST(trusted_proxies, "CIDR"),
         .meaning = "the addresses that may send a PROXY header (none given: "
                    "loopback only, 127.0.0.0/8 and ::1)"},
+    [SET_STATUS_LISTEN] = {"StatusListen", STRING(status_listen, "ADDRESS"),
+        .restart = 1,
+        .meaning = "the master's status page (/, /status, /metrics): "
+                   "\"host:port\" or \"unix:/path\"; an address other "
+                   "than loopback needs Allow, which then says who may read "
+                   "it"},
 };
 
 const int settings_count = SETTINGS_COUNT;

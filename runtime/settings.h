@@ -67,6 +67,7 @@ enum setting_id {
     SET_ACCESS_LOG,
     SET_PROXY_PROTOCOL,
     SET_TRUSTED_PROXIES,
+    SET_STATUS_LISTEN,
     SETTINGS_COUNT
 };
 
@@ -119,6 +120,7 @@ struct settings {
     char *access_log;             /* HTTP: a line per request; NULL: none */
     int proxy_protocol;           /* TCP peers send a PROXY header first */
     struct string_list trusted_proxies; /* who may; none: loopback only */
+    char *status_listen;          /* the master's status page; NULL: none */
     enum setting_source source[SETTINGS_COUNT];
 };
 

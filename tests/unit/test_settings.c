@@ -23,8 +23,8 @@
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 40);
-    assert_int_equal(SETTINGS_COUNT, 40);
+    assert_int_equal(settings_count, 41);
+    assert_int_equal(SETTINGS_COUNT, 41);
 }
 
 struct id_case {
@@ -67,7 +67,8 @@ static void test_ids_name_their_rows(void **state)
         {SET_MAX_KEEP_ALIVE_REQUESTS, "MaxKeepAliveRequests"},
         {SET_ACCESS_LOG, "AccessLog"},
         {SET_PROXY_PROTOCOL, "ProxyProtocol"},
-        {SET_TRUSTED_PROXIES, "TrustedProxies"}};
+        {SET_TRUSTED_PROXIES, "TrustedProxies"},
+        {SET_STATUS_LISTEN, "StatusListen"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -83,14 +84,16 @@ static void test_ids_name_their_rows(void **state)
     }
 }
 
-/* The rows a reload keeps (restart to change) are the listeners', and
+/* The rows a reload keeps (restart to change) are the listeners' (the
+ * status page's included), and
  * settings_keep_fixed copies exactly those. */
 static void test_restart_rows_kept(void **state)
 {
     struct settings *old = *state, fresh;
     for (int i = 0; i < SETTINGS_COUNT; i++)
         assert_int_equal(settings_table[i].restart,
-                         i == SET_PORT || i == SET_ADDRESS || i == SET_LISTEN);
+                         i == SET_PORT || i == SET_ADDRESS || i == SET_LISTEN ||
+                         i == SET_STATUS_LISTEN);
     set(old, "Listen", "unix:/a", SOURCE_FLAG);
     settings_init(&fresh);
     set(&fresh, "Port", "81", SOURCE_SCRIPT);
@@ -196,6 +199,7 @@ static void test_defaults(void **state)
     assert_null(s->access_log);
     assert_int_equal(s->proxy_protocol, 0);
     assert_int_equal(s->trusted_proxies.n, 0);
+    assert_null(s->status_listen);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish

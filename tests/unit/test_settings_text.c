@@ -36,7 +36,7 @@ static void test_flag_names(void **state)
         "max-output-buffer", "daemonize", "resolver", "max-lua-memory",
         "idle-timeout", "max-header-size", "max-body-size", "request-timeout",
         "keep-alive-timeout", "max-keep-alive-requests", "access-log",
-        "proxy-protocol", "trusted-proxies"};
+        "proxy-protocol", "trusted-proxies", "status-listen"};
     char buf[64];
     (void)state;
     assert_int_equal(settings_count, (int)(sizeof(flags) / sizeof(flags[0])));
