@@ -137,6 +137,22 @@ describe("StatusListen", function()
     assert.equal(1, st.totals.accepted)
   end)
 
+  it("shows a child's loop lag and Lua heap from its heartbeats", function()
+    -- a timer that holds the loop for 0.3 s every 0.5 s delays the
+    -- heartbeat timer (every 0.1 s) behind it
+    local server = start(1, "ServerHeartBeatTime = 0.1\n" ..
+      "function ChildStart() tine.every(0.5, function() " ..
+      "local t = os.clock() while os.clock() - t < 0.3 do end end) end\n")
+    local child = T.wait_until(function()
+      local c = status(server.status_port).children[1]
+      return c and c.loop_lag_seconds > 0.1 and c
+    end, 5)
+    assert.truthy(child, "a loop lag over 0.1 s")
+    assert.truthy(child.loop_lag_seconds < 1)
+    assert.truthy(child.lua_heap_bytes > 0)
+    assert.truthy(child.heartbeat_age_seconds < 1)
+  end)
+
   it("/metrics is OpenMetrics", function()
     local server = start(2)
     echo(server, "x")
