@@ -170,12 +170,26 @@ static void check_memory(struct child *ch)
     }
 }
 
+/* How late the heartbeat timer fired (the event loop's lag), into the
+ * scoreboard for the status page. The next due time follows libevent's
+ * rule for a persistent timer: the last due time plus the interval, or
+ * now plus the interval if that has passed already. */
+static void note_loop_lag(struct child *ch)
+{
+    double now = clock_now(), beat = ch->s->server_heart_beat_time;
+    double lag = now - ch->beat_due;
+    ch->beat_due += beat;
+    if (ch->beat_due < now) ch->beat_due = now + beat;
+    if (ch->slot) ch->slot->loop_lag = lag > 0 ? lag : 0;
+}
+
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     struct child *ch = arg;
     struct channel_msg m;
     (void)fd;
     (void)what;
+    note_loop_lag(ch);
     check_memory(ch);
     memset(&m, 0, sizeof(m));
     m.type = MSG_HEARTBEAT;
@@ -301,6 +315,7 @@ static int setup_events(struct child *ch, const struct child_start *st)
                          (suseconds_t)((beat - (double)(time_t)beat) * 1e6)};
     event_add(ch->channel_ev, NULL);
     event_add(ch->heartbeat_ev, &tv);
+    ch->beat_due = clock_now() + beat;
     sigset_t mask;
     sigemptyset(&mask);
     for (int i = 0; i < 4; i++) sigaddset(&mask, sigs[i]);

@@ -53,6 +53,7 @@ struct child {
     int recycle_asked, shutdown_asked;
     int exit_code;
     double last_accept_warning;
+    double beat_due;        /* when the heartbeat timer is due next */
 };
 
 /* Accept exactly while nothing holds accepting back. */

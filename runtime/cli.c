@@ -47,12 +47,28 @@ static int parse_flag(int argc, char **argv, int *i, struct cli *out,
     return 0;
 }
 
+/* `tine status ADDRESS`; 0, or -1 with err. */
+static int parse_status(int argc, char **argv, struct cli *out, char *err,
+                        size_t errlen)
+{
+    if (argc != 3 || argv[2][0] == '-') {
+        snprintf(err, errlen, "usage: tine status ADDRESS (the server's "
+                 "StatusListen: host:port or unix:/path)");
+        return -1;
+    }
+    out->mode = CLI_STATUS;
+    out->address = argv[2];
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 {
     int options_done = 0;
     memset(out, 0, sizeof(*out));
     out->flags = calloc((size_t)argc + 1, sizeof(*out->flags));
     if (!out->flags) abort();
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return parse_status(argc, argv, out, err, errlen);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!options_done && strcmp(a, "--") == 0) {
@@ -136,6 +152,9 @@ void cli_usage(FILE *out)
     char flag[96], dflt[96], meaning[1024];
     fputs("usage: tine [OPTIONS] SCRIPT.lua    run the server\n"
           "       tine --check SCRIPT.lua      print the effective settings\n"
+          "       tine status ADDRESS          print a running server's "
+          "children\n"
+          "                                    (ADDRESS: its StatusListen)\n"
           "       tine --help | --version\n\n"
           "Every setting has a flag that beats the script's value. Times are\n"
           "in seconds; a flag shown with ... may repeat:\n",

@@ -15,7 +15,8 @@ enum cli_mode {
     CLI_CHECK,
     CLI_HELP,
     CLI_VERSION,
-    CLI_SETTINGS_MARKDOWN
+    CLI_SETTINGS_MARKDOWN,
+    CLI_STATUS           /* tine status ADDRESS */
 };
 
 struct cli_flag {
@@ -26,11 +27,12 @@ struct cli_flag {
 struct cli {
     enum cli_mode mode;
     const char *script;
+    const char *address;  /* CLI_STATUS: the master's StatusListen */
     int nflags;
     struct cli_flag *flags;
 };
 
-/* Parse argv. Every flag value is checked against its setting, so a
+/* Parse argv: `tine status ADDRESS`, or options and a script. Every flag value is checked against its setting, so a
  * malformed one is refused here, before any script runs. Returns 0, or -1
  * with a one-line message in err (a usage error: exit status 2); an err of
  * TINE_ERR_MAX bytes holds any message whole. */

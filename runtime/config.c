@@ -35,8 +35,28 @@ static enum setting_source source_named_in(const struct settings *s,
     return def ? s->source[def - settings_table] : SOURCE_SCRIPT;
 }
 
+/* StatusListen: well formed, and reachable from this host only unless
+ * Allow says who may read the status page. 0, or -1 with err. */
+static int check_status_listen(const struct settings *s, char *err,
+                               size_t errlen)
+{
+    struct listen_spec spec;
+    char why[400];
+    if (!s->status_listen) return 0;
+    if (listen_parse(s->status_listen, &spec, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "StatusListen: %s", why);
+        return -1;
+    }
+    if (listen_is_local(&spec) || s->allow.n > 0) return 0;
+    snprintf(err, errlen, "StatusListen: \"%s\" is not a loopback address: "
+             "set Allow to say who may read the status page",
+             s->status_listen);
+    return -1;
+}
+
 /* What must hold before anything is bound: listener addresses, Allow,
- * Deny and TrustedProxies entries, User and Group, SharedDict. 0, or -1
+ * Deny and TrustedProxies entries, StatusListen, User and Group,
+ * SharedDict. 0, or -1
  * with err and *culprit. */
 static int check_lists(const struct settings *s, char *err, size_t errlen,
                        enum setting_source *culprit)
@@ -55,6 +75,7 @@ static int check_lists(const struct settings *s, char *err, size_t errlen,
                           errlen);
         if (rc == 0) access_free(&list);
     }
+    if (rc == 0) rc = check_status_listen(s, err, errlen);
     if (rc == 0) rc = privs_resolve(s->user, s->group, &privs, err, errlen);
     if (rc == 0) rc = shdict_zones_check(&s->shared_dict, err, errlen);
     if (rc < 0) *culprit = source_named_in(s, err);

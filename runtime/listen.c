@@ -74,6 +74,17 @@ int listen_parse(const char *text, struct listen_spec *out, char *err,
     return 0;
 }
 
+int listen_is_local(const struct listen_spec *spec)
+{
+    unsigned char a[16];
+    if (spec->family == AF_UNIX || strcmp(spec->host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, spec->host, a) == 1) return a[0] == 127;
+    if (inet_pton(AF_INET6, spec->host, a) != 1) return 0;
+    if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a)) return a[12] == 127;
+    return IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+}
+
 int listen_specs(const struct settings *s, struct listen_spec **out, int *n,
                  char *err, size_t errlen)
 {

@@ -33,6 +33,10 @@ struct listener {
 int listen_parse(const char *text, struct listen_spec *out, char *err,
                  size_t errlen);
 
+/* Can only this host reach spec: a unix socket, "localhost", or a
+ * loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)? */
+int listen_is_local(const struct listen_spec *spec);
+
 /* The specs the settings ask for: Address:Port (unless Port is 0), then
  * each Listen entry. *out is malloc'd. 0, or -1 with err naming the
  * setting. */

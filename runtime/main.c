@@ -1,22 +1,37 @@
-/* main.c: tine [OPTIONS] SCRIPT.lua */
+/* main.c: tine [OPTIONS] SCRIPT.lua, or tine status ADDRESS */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
 #include "master.h"
+#include "status_client.h"
 #include "tine_err.h"
 
 #define TINE_VERSION_TEXT "tine " TINE_VERSION
 
-/* Print what a mode that needs no script asks for; 1 if mode is one. */
-static int print_only(enum cli_mode mode)
+/* `tine status ADDRESS`: print the master's table; 0, or 1 if it cannot
+ * be had. */
+static int print_status(const char *address)
 {
-    switch (mode) {
-    case CLI_HELP: cli_usage(stdout); return 1;
-    case CLI_VERSION: puts(TINE_VERSION_TEXT); return 1;
-    case CLI_SETTINGS_MARKDOWN: settings_markdown(stdout); return 1;
-    default: return 0;
+    char err[TINE_ERR_MAX];
+    if (status_client_get(address, "/status.txt", stdout, err,
+                          sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "tine status: %s\n", err);
+    return 1;
+}
+
+/* Run a mode that needs no script: its exit status, or -1 if mode is not
+ * one. */
+static int run_scriptless(const struct cli *cli)
+{
+    switch (cli->mode) {
+    case CLI_HELP: cli_usage(stdout); return 0;
+    case CLI_VERSION: puts(TINE_VERSION_TEXT); return 0;
+    case CLI_SETTINGS_MARKDOWN: settings_markdown(stdout); return 0;
+    case CLI_STATUS: return print_status(cli->address);
+    default: return -1;
     }
 }
 
@@ -30,11 +45,12 @@ int main(int argc, char **argv)
         cli_free(&cli);
         return 2;
     }
-    if (print_only(cli.mode)) {
+    int rc = run_scriptless(&cli);
+    if (rc >= 0) {
         cli_free(&cli);
-        return 0;
+        return rc;
     }
-    int rc = config_load(cli.script, &cli, getpid(), &s, err, sizeof(err));
+    rc = config_load(cli.script, &cli, getpid(), &s, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "tine: %s\n", err);
     } else if (cli.mode == CLI_CHECK) {

@@ -163,6 +163,7 @@ static void teardown(struct master *m)
     settings_reader_cancel(&m->reader);
     master_tls_close(m);
     while (m->children) master_remove_child(m, rec_of(m->children));
+    master_status_close(m);
     if (m->base) event_base_free(m->base);
     listen_close_all(m->listeners, m->nlisteners, 1);
     free(m->listeners);
@@ -214,6 +215,12 @@ static int serve(struct master *m)
     if (take_pid_file(m) < 0) return 1;
     if (shdict_zones_ensure(&m->zones, &m->s.shared_dict, err,
                             sizeof(err)) < 0) {
+        log_error("%s", err);
+        daemon_report(&m->daemon_fd, err);
+        return 1;
+    }
+    m->counts.started_at = clock_now();
+    if (master_status_open(m, err, sizeof(err)) < 0) {
         log_error("%s", err);
         daemon_report(&m->daemon_fd, err);
         return 1;

@@ -6,6 +6,8 @@
 #ifndef TINE_MASTER_INT_H
 #define TINE_MASTER_INT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "channel.h"
@@ -24,6 +26,15 @@ struct event_base;
 struct master;
 struct ssl_ctx_st;
 struct tls_keys;
+struct master_status;
+
+/* What the status page counts beyond the children running now. */
+struct master_counts {
+    double started_at;          /* monotonic: the master's start */
+    double accepted, requests;  /* by children that have ended */
+    double spawned;             /* children forked */
+    double exits[EXIT_KIND_COUNT];
+};
 
 /* One child, as the master knows it: its place in the process table
  * (state, generation, replacement links) and its plumbing. */
@@ -36,6 +47,7 @@ struct child_rec {
     enum kill_reason killed;  /* why SIGKILL was sent, if it was */
     double jitter_draw;       /* in [0, 1): spreads its recycling */
     char error[CHANNEL_TEXT_MAX + 1];  /* from MSG_FAILED */
+    uint32_t lua_kb;          /* Lua heap at its last heartbeat */
     struct master *master;
 };
 
@@ -69,6 +81,8 @@ struct master {
     long resized;            /* TTIN minus TTOU so far: kept by reloads */
     struct shdict_zones zones; /* SharedDict of m->s and m->pending */
     char last_error[CHANNEL_TEXT_MAX + 80];
+    struct master_counts counts;
+    struct master_status *status;  /* StatusListen's server, or NULL */
 };
 
 /* The record of a table entry. */
@@ -118,6 +132,9 @@ void master_dequeue_apply(struct master *m);
 void master_dequeue_free(struct master *m);
 void master_dequeue_ended(struct child_rec *r, enum exit_kind kind,
                           int status, const char *why, double lived);
+/* master_status.c: StatusListen. Open: 0, or -1 with err. */
+int master_status_open(struct master *m, char *err, size_t errlen);
+void master_status_close(struct master *m);
 
 /* master.c */
 void master_begin_shutdown(struct master *m, int graceful, const char *why);

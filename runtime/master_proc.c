@@ -125,6 +125,7 @@ static struct child_rec *spawn(struct master *m, const struct settings *s,
                   strerror(errno));
     r->proc.next = m->children;
     m->children = &r->proc;
+    m->counts.spawned++;
     log_debug("%s %d forked (generation %ld)", proc_kind_name(kind),
               (int)pid, generation);
     return r;
@@ -151,6 +152,11 @@ void master_remove_child(struct master *m, struct child_rec *r)
     }
     if (r->ev) event_free(r->ev);
     close(r->fd);
+    struct scoreboard_slot *slot = master_slot(m, r);
+    if (slot) {  /* its counts live on in the master's totals */
+        m->counts.accepted += (double)slot->accepted;
+        m->counts.requests += (double)slot->requests;
+    }
     scoreboard_release(&m->sb, r->slot);
     free(r);
 }
@@ -184,6 +190,7 @@ static void handle_message(struct master *m, struct child_rec *r,
     switch (msg->type) {
     case MSG_READY: child_ready(m, r); break;
     case MSG_HEARTBEAT:
+        r->lua_kb = msg->lua_kb;
         log_debug("child %d: %u connection(s), %llu accepted, Lua %u KiB",
                   (int)r->proc.pid, msg->conns,
                   (unsigned long long)msg->accepted, msg->lua_kb);
@@ -273,6 +280,7 @@ static void note_exit(struct master *m, struct child_rec *r, int status)
     enum exit_kind kind = pool_classify_exit(status, r->killed,
                                              r->stop_sent > 0, was_ready);
     describe_exit(r, kind, status, why, sizeof(why));
+    m->counts.exits[kind]++;
     if (r->proc.kind == PROC_KIND_DEQUEUE) {
         master_dequeue_ended(r, kind, status, why, lived);
         return;

@@ -16,11 +16,13 @@
 #include "pidfile.h"
 #include "tine_err.h"
 
-/* Did the reload change what is bound? */
+/* Did the reload change what is bound (StatusListen included)? */
 static int listeners_differ(const struct settings *a, const struct settings *b)
 {
+    const char *sa = a->status_listen ? a->status_listen : "";
+    const char *sb = b->status_listen ? b->status_listen : "";
     if (a->port != b->port || strcmp(a->address, b->address) != 0 ||
-        a->listen.n != b->listen.n)
+        a->listen.n != b->listen.n || strcmp(sa, sb) != 0)
         return 1;
     for (int i = 0; i < a->listen.n; i++)
         if (strcmp(a->listen.items[i], b->listen.items[i]) != 0) return 1;
@@ -173,8 +175,8 @@ static void settings_read(void *arg, struct settings *fresh, const char *err)
         return;
     }
     if (listeners_differ(&m->s, fresh)) {
-        log_warn("reload: Port, Address and Listen changes need a restart; "
-                 "the listeners stay as they are");
+        log_warn("reload: Port, Address, Listen and StatusListen changes "
+                 "need a restart; the listeners stay as they are");
         keep_listeners(&m->s, fresh);
     }
     if (m->reload_pending) drop_canary(m);

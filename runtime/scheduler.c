@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "callback.h"
 #include "clock.h"
 #include "scoreboard.h"
 #include "tine_err.h"
@@ -184,6 +185,8 @@ enum sched_result sched_call(struct sched *s, lua_State *from, int cb,
                              char *err, size_t errlen)
 {
     struct sched_task *t = take_task(s);
+    if (s->slot && (cb == CB_CLIENT_INPUT || cb == CB_HTTP_REQUEST))
+        s->slot->requests++;  /* the status page's "requests" */
     t->cb = cb;
     t->done = done;
     t->owner = owner;

@@ -18,6 +18,10 @@ struct scoreboard_slot {
     volatile double idle_since;        /* no connection since; 0 if busy */
     volatile int64_t conns;            /* open connections */
     volatile uint64_t accepted;        /* accepted since start */
+    volatile uint64_t requests;        /* ClientInput and HTTP request
+                                        * calls begun since start */
+    volatile double loop_lag;          /* seconds its last heartbeat
+                                        * timer fired late */
 };
 
 struct scoreboard {

@@ -247,6 +247,12 @@ const struct setting_def settings_table[SETTINGS_COUNT] = {
                    "= size ({cache = \"10m\"}; bytes, or with k, m or g, "
                    "at least 8k), mapped by the master and shared by every "
                    "child; a reload keeps those whose size it keeps"},
+    [SET_STATUS_LISTEN] = {"StatusListen", STRING(status_listen, "ADDRESS"),
+        .restart = 1,
+        .meaning = "the master's status page (/, /status, /metrics): "
+                   "\"host:port\" or \"unix:/path\"; an address other "
+                   "than loopback needs Allow, which then says who may read "
+                   "it"},
 };
 
 const int settings_count = SETTINGS_COUNT;

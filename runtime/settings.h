@@ -74,6 +74,7 @@ enum setting_id {
     SET_MAX_DEQUEUE,
     SET_DEQUEUE_INTERVAL,
     SET_SHARED_DICT,
+    SET_STATUS_LISTEN,
     SETTINGS_COUNT
 };
 
@@ -133,6 +134,7 @@ struct settings {
     long max_dequeue;             /* dequeue processes at once; 0: off */
     double dequeue_interval;      /* seconds between dequeue starts */
     struct string_list shared_dict; /* "name=size" per shared dictionary */
+    char *status_listen;          /* the master's status page; NULL: none */
     enum setting_source source[SETTINGS_COUNT];
 };
 

@@ -70,6 +70,28 @@ static void test_script_only(void **state)
     assert_int_equal(c.nflags, 0);
 }
 
+/* `tine status ADDRESS`: the status mode with its address, no script. */
+static void test_status_mode(void **state)
+{
+    struct cli c;
+    char err[256];
+    (void)state;
+    parse_ok(ARGV("tine", "status", "127.0.0.1:9100"), &c);
+    assert_int_equal(c.mode, CLI_STATUS);
+    assert_string_equal(c.address, "127.0.0.1:9100");
+    assert_null(c.script);
+    cli_free(&c);
+    parse_bad(ARGV("tine", "status"), err, sizeof(err));
+    assert_contains(err, "usage: tine status ADDRESS");
+    parse_bad(ARGV("tine", "status", "a:1", "b:2"), err, sizeof(err));
+    assert_contains(err, "usage: tine status ADDRESS");
+    parse_bad(ARGV("tine", "status", "--port"), err, sizeof(err));
+    assert_contains(err, "usage: tine status ADDRESS");
+    parse_ok(ARGV("tine", "./status"), &c);  /* a script named so */
+    assert_int_equal(c.mode, CLI_RUN);
+    cli_free(&c);
+}
+
 /* Flags may stand before and after the script, in order given. */
 static void test_flags_around_script(void **state)
 {
@@ -431,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_apply_last_flag_wins),
         cmocka_unit_test(test_usage_lists_flags),
         cmocka_unit_test(test_settings_markdown_mode),
+        cmocka_unit_test(test_status_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

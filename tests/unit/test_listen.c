@@ -528,6 +528,30 @@ static void test_close_all_several(void **state)
     assert_int_equal(access(t->path2, F_OK), -1);
 }
 
+/* Only this host can reach unix sockets, localhost and loopback
+ * addresses; a wildcard, another address or another name may be reached
+ * from elsewhere. */
+static void test_is_local(void **state)
+{
+    static const char *const local[] = {
+        "unix:/tmp/s", "localhost:1", "127.0.0.1:1", "127.9.8.7:1",
+        "[::1]:1", "[::ffff:127.0.0.1]:1"};
+    static const char *const remote[] = {
+        "0.0.0.0:1", "*:1", "[::]:1", "10.0.0.1:1", "128.0.0.1:1",
+        "[::2]:1", "[::ffff:10.0.0.1]:1", "example.com:1", "localhost.x:1"};
+    struct listen_spec spec;
+    char err[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        assert_int_equal(listen_parse(local[i], &spec, err, sizeof(err)), 0);
+        if (!listen_is_local(&spec)) fail_msg("%s is local", local[i]);
+    }
+    for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        assert_int_equal(listen_parse(remote[i], &spec, err, sizeof(err)), 0);
+        if (listen_is_local(&spec)) fail_msg("%s is not local", remote[i]);
+    }
+}
+
 #define D(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
 
 int main(void)
@@ -550,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_specs_order),
         cmocka_unit_test(test_specs_bad_listen),
         cmocka_unit_test(test_specs_bad_address),
+        cmocka_unit_test(test_is_local),
         D(test_open_unix),
         D(test_open_replaces_stale),
         D(test_open_refuses_live),

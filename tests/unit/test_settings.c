@@ -19,13 +19,13 @@
 
 /* The table has the 27 settings of the contract, the 2 of recycling
  * (MaxServerMemory, RecycleJitter), Resolver, MaxLuaMemory, IdleTimeout,
- * HTTP's six, PROXY's two, TLS's four, dequeue's two and SharedDict; a new
- * one needs its default checked below. */
+ * HTTP's six, PROXY's two, TLS's four, dequeue's two, SharedDict and
+ * StatusListen; a new one needs its default checked below. */
 static void test_table_size(void **state)
 {
     (void)state;
-    assert_int_equal(settings_count, 47);
-    assert_int_equal(SETTINGS_COUNT, 47);
+    assert_int_equal(settings_count, 48);
+    assert_int_equal(SETTINGS_COUNT, 48);
 }
 
 struct id_case {
@@ -73,7 +73,8 @@ static void test_ids_name_their_rows(void **state)
         {SET_SSLKEYCERT, "SSLKEYCERT"}, {SET_TLS_PROTOCOLS, "TLSProtocols"},
         {SET_MAX_DEQUEUE, "MaxDequeue"},
         {SET_DEQUEUE_INTERVAL, "DequeueInterval"},
-        {SET_SHARED_DICT, "SharedDict"}};
+        {SET_SHARED_DICT, "SharedDict"},
+        {SET_STATUS_LISTEN, "StatusListen"}};
     (void)state;
     assert_int_equal(sizeof(ids) / sizeof(ids[0]), SETTINGS_COUNT);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -89,14 +90,16 @@ static void test_ids_name_their_rows(void **state)
     }
 }
 
-/* The rows a reload keeps (restart to change) are the listeners', and
+/* The rows a reload keeps (restart to change) are the listeners' (the
+ * status page's included), and
  * settings_keep_fixed copies exactly those. */
 static void test_restart_rows_kept(void **state)
 {
     struct settings *old = *state, fresh;
     for (int i = 0; i < SETTINGS_COUNT; i++)
         assert_int_equal(settings_table[i].restart,
-                         i == SET_PORT || i == SET_ADDRESS || i == SET_LISTEN);
+                         i == SET_PORT || i == SET_ADDRESS || i == SET_LISTEN ||
+                         i == SET_STATUS_LISTEN);
     set(old, "Listen", "unix:/a", SOURCE_FLAG);
     settings_init(&fresh);
     set(&fresh, "Port", "81", SOURCE_SCRIPT);
@@ -209,6 +212,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->max_dequeue, 0);
     assert_true(s->dequeue_interval == 30);
     assert_int_equal(s->shared_dict.n, 0);
+    assert_null(s->status_listen);
 }
 
 /* After settings_init every source is SOURCE_DEFAULT, and settings_finish

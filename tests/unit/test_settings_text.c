@@ -38,7 +38,7 @@ static void test_flag_names(void **state)
         "keep-alive-timeout", "max-keep-alive-requests", "access-log",
         "proxy-protocol", "trusted-proxies", "tls-certificate", "tls-key",
         "sslkeycert", "tls-protocols", "max-dequeue",
-        "dequeue-interval", "shared-dict"};
+        "dequeue-interval", "shared-dict", "status-listen"};
     char buf[64];
     (void)state;
     assert_int_equal(settings_count, (int)(sizeof(flags) / sizeof(flags[0])));
