@@ -21,33 +21,34 @@ struct column {
     double scale;         /* the tables show value / scale */
     int decimals;         /* with this many decimals */
     int width;            /* in the terminal */
+    int zero_unknown;     /* 0 means "not known yet": shown as "-" */
 };
 
 #define CHILD(field) offsetof(struct status_child, field)
 
 static const struct column columns[] = {
     {"connections", "conns", "gauge", "Open connections.", COLUMN_NUMBER,
-     CHILD(connections), 1, 0, 6},
+     CHILD(connections), 1, 0, 6, 0},
     {"accepted", "accepted", "counter", "Connections accepted since the "
-     "child started.", COLUMN_NUMBER, CHILD(accepted), 1, 0, 9},
+     "child started.", COLUMN_NUMBER, CHILD(accepted), 1, 0, 9, 0},
     {"requests", "requests", "counter", "ClientInput calls and HTTP "
      "requests since the child started.", COLUMN_NUMBER, CHILD(requests),
-     1, 0, 9},
+     1, 0, 9, 0},
     {"callback_seconds", "callback", "gauge", "Seconds the child has been "
      "in the callback it runs now.", COLUMN_CALLBACK,
-     CHILD(callback_seconds), 1, 2, 24},
+     CHILD(callback_seconds), 1, 2, 24, 0},
     {"waiting", "waiting", "gauge", "Callbacks suspended, waiting.",
-     COLUMN_NUMBER, CHILD(waiting), 1, 0, 8},
+     COLUMN_NUMBER, CHILD(waiting), 1, 0, 8, 0},
     {"resident_bytes", "RSS MiB", "gauge", "Resident memory.", COLUMN_NUMBER,
-     CHILD(resident_bytes), 1048576, 1, 8},
+     CHILD(resident_bytes), 1048576, 1, 8, 0},
     {"lua_heap_bytes", "Lua KiB", "gauge", "Lua heap at the last "
-     "heartbeat.", COLUMN_NUMBER, CHILD(lua_heap_bytes), 1024, 0, 8},
+     "heartbeat.", COLUMN_NUMBER, CHILD(lua_heap_bytes), 1024, 0, 8, 1},
     {"loop_lag_seconds", "lag ms", "gauge", "How late the child's last "
      "heartbeat timer fired.", COLUMN_NUMBER, CHILD(loop_lag_seconds),
-     0.001, 1, 7},
+     0.001, 1, 7, 0},
     {"heartbeat_age_seconds", "beat s", "gauge", "Seconds since the "
      "child's last message to the master.", COLUMN_NUMBER,
-     CHILD(heartbeat_age_seconds), 1, 1, 7},
+     CHILD(heartbeat_age_seconds), 1, 1, 7, 0},
 };
 
 #define NCOLUMNS ((int)(sizeof(columns) / sizeof(columns[0])))
@@ -266,7 +267,9 @@ static void format_cell(const struct status_child *c, const struct column *col,
                         char *buf, size_t len)
 {
     double v = value_of(c, col) / col->scale;
-    if (col->kind == COLUMN_NUMBER)
+    if (col->kind == COLUMN_NUMBER && col->zero_unknown && v == 0)
+        snprintf(buf, len, "-");
+    else if (col->kind == COLUMN_NUMBER)
         snprintf(buf, len, "%.*f", col->decimals, v);
     else if (c->callback)
         snprintf(buf, len, "%s %.*f s", c->callback, col->decimals, v);
@@ -298,6 +301,12 @@ static void put_summary(FILE *out, const struct status_snapshot *s)
     }
 }
 
+/* Has c been in one callback for a second or more? */
+static int is_slow(const struct status_child *c)
+{
+    return c->callback && c->callback_seconds >= 1;
+}
+
 void status_html(const struct status_snapshot *s, FILE *out)
 {
     char cell[128];
@@ -307,7 +316,8 @@ void status_html(const struct status_snapshot *s, FILE *out)
     fputs("</title><style>body{font-family:sans-serif}"
           "table{border-collapse:collapse}th,td{padding:2px 8px;"
           "border-bottom:1px solid #ccc;text-align:right}"
-          ".l{text-align:left}</style></head>\n<body><h1>tine master ", out);
+          ".l{text-align:left}.slow{background:#fde2a0}"
+          "</style></head>\n<body><h1>tine master ", out);
     fprintf(out, "%ld</h1>\n<p>", s->pid);
     put_html(out, s->script);
     fputs(": ", out);
@@ -320,8 +330,9 @@ void status_html(const struct status_snapshot *s, FILE *out)
     fputs("</tr></thead>\n<tbody>\n", out);
     for (int i = 0; i < s->nchildren; i++) {
         const struct status_child *c = &s->children[i];
-        fprintf(out, "<tr><td>%ld</td><td>%ld</td><td class=\"l\">%s</td>",
-                c->pid, c->generation, c->state);
+        fprintf(out, "<tr%s><td>%ld</td><td>%ld</td><td class=\"l\">%s</td>",
+                is_slow(c) ? " class=\"slow\"" : "", c->pid, c->generation,
+                c->state);
         for (int k = 0; k < NCOLUMNS; k++) {
             format_cell(c, &columns[k], cell, sizeof(cell));
             fputs(columns[k].kind == COLUMN_CALLBACK ? "<td class=\"l\">"
@@ -331,7 +342,10 @@ void status_html(const struct status_snapshot *s, FILE *out)
         }
         fputs("</tr>\n", out);
     }
-    fputs("</tbody></table></body></html>\n", out);
+    fputs("</tbody></table>\n<p>Highlighted: a child in one callback for "
+          "a second or more (one that stays past MaxServerExpireTime is "
+          "killed). Lua KiB is known from a child's first heartbeat on."
+          "</p></body></html>\n", out);
 }
 
 /* One cell of the terminal table, padded to its column (the callback's

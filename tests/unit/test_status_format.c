@@ -187,9 +187,15 @@ static void test_html_rows_and_escaping(void **state)
     struct status_snapshot s = snapshot("/srv/<b>\"x\"&'.lua");
     char *h = rendered(status_html, &s);
     assert_contains(h, "<meta http-equiv=\"refresh\"");
-    assert_int_equal(occurrences(h, "<tr>"), 1 + 2);  /* heading, children */
+    /* the heading and the child at rest; the one 2.5 s into ClientInput
+     * is highlighted */
+    assert_int_equal(occurrences(h, "<tr>"), 1 + 1);
+    assert_int_equal(occurrences(h, "<tr class=\"slow\">"), 1);
     assert_int_equal(occurrences(h, "<tbody>"), 1);
     assert_contains(h, "<tr><td>101</td><td>2</td><td class=\"l\">serving");
+    assert_contains(h, "<tr class=\"slow\"><td>102</td>");
+    /* 102 has sent no heartbeat yet: its Lua heap is not known */
+    assert_contains(h, "<td>0.0</td><td>-</td><td>0.0</td><td>2.6</td></tr>");
     assert_contains(h, "<td class=\"l\">ClientInput 2.50 s</td>");
     assert_contains(h, "/srv/&lt;b&gt;&quot;x&quot;&amp;&#39;.lua");
     assert_null(strstr(h, "<b>"));
