@@ -52,6 +52,7 @@ static void fill_child(struct master *m, struct child_rec *r, double now,
     c->pid = (long)r->proc.pid;
     c->generation = r->proc.generation;
     c->state = proc_state_name(r->proc.state);
+    c->dequeue = r->proc.kind == PROC_KIND_DEQUEUE;
     c->lua_heap_bytes = (double)r->lua_kb * 1024;
     c->heartbeat_age_seconds = now - r->last_seen;
     c->resident_bytes = procmem_rss_mib(r->proc.pid) * 1048576;

@@ -154,8 +154,9 @@ static void put_plain(FILE *out, const char *text)
 /* One child as a JSON object. */
 static void json_child(FILE *out, const struct status_child *c)
 {
-    fprintf(out, "{\"pid\":%ld,\"generation\":%ld,\"state\":", c->pid,
-            c->generation);
+    fprintf(out, "{\"pid\":%ld,\"generation\":%ld,\"kind\":\"%s\","
+            "\"state\":", c->pid, c->generation,
+            c->dequeue ? "dequeue" : "child");
     put_json_string(out, c->state);
     fputs(",\"callback\":", out);
     put_json_string(out, c->callback);
@@ -193,6 +194,14 @@ void status_json(const struct status_snapshot *s, FILE *out)
         json_child(out, &s->children[i]);
     }
     fputs("]}\n", out);
+}
+
+/* The children of the pool: every process but the dequeue ones. */
+static int pool_children(const struct status_snapshot *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nchildren; i++) n += !s->children[i].dequeue;
+    return n;
 }
 
 /* A metric family's head: its TYPE and HELP lines. */
@@ -238,7 +247,11 @@ void status_metrics(const struct status_snapshot *s, FILE *out)
                 "Reloads done: the generation new children belong to.");
     fprintf(out, "tine_generation %ld\n", s->generation);
     metric_head(out, "tine_children", "gauge", "Children running now.");
-    fprintf(out, "tine_children %d\n", s->nchildren);
+    fprintf(out, "tine_children %d\n", pool_children(s));
+    metric_head(out, "tine_dequeue_processes", "gauge",
+                "Dequeue processes running now.");
+    fprintf(out, "tine_dequeue_processes %d\n",
+            s->nchildren - pool_children(s));
     metric_head(out, "tine_connections", "gauge",
                 "Open connections over every child.");
     fputs("tine_connections ", out);
@@ -281,8 +294,12 @@ static void format_cell(const struct status_child *c, const struct column *col,
 static void put_summary(FILE *out, const struct status_snapshot *s)
 {
     const char *sep = "; exits: ";
+    int pool = pool_children(s);
+    if (pool < s->nchildren)
+        fprintf(out, "%d dequeue process%s, ", s->nchildren - pool,
+                s->nchildren - pool == 1 ? "" : "es");
     fprintf(out, "generation %ld, up %.0f s, %d children%s, ", s->generation,
-            s->uptime_seconds, s->nchildren,
+            s->uptime_seconds, pool,
             s->shutting_down ? " (shutting down)"
                              : s->paused ? " (paused)" : "");
     put_number(out, connections_of(s));
@@ -363,13 +380,13 @@ void status_text(const struct status_snapshot *s, FILE *out)
     put_plain(out, s->script);
     fputs("\n", out);
     put_summary(out, s);
-    fprintf(out, "\n\n%8s %4s %-14s", "pid", "gen", "state");
+    fprintf(out, "\n\n%8s %4s %-15s", "pid", "gen", "state");
     for (int k = 0; k < NCOLUMNS; k++)
         text_cell(out, &columns[k], columns[k].title);
     fputc('\n', out);
     for (int i = 0; i < s->nchildren; i++) {
         const struct status_child *c = &s->children[i];
-        fprintf(out, "%8ld %4ld %-14s", c->pid, c->generation, c->state);
+        fprintf(out, "%8ld %4ld %-15s", c->pid, c->generation, c->state);
         for (int k = 0; k < NCOLUMNS; k++) {
             format_cell(c, &columns[k], cell, sizeof(cell));
             text_cell(out, &columns[k], cell);

@@ -24,6 +24,7 @@ struct status_child {
     double lua_heap_bytes;      /* at its last heartbeat */
     double loop_lag_seconds;    /* how late its last heartbeat fired */
     double heartbeat_age_seconds;  /* since its last message */
+    int dequeue;                /* a dequeue process, not a pool child */
 };
 
 struct status_snapshot {

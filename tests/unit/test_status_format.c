@@ -73,9 +73,9 @@ static void test_json_children_and_callback(void **state)
     assert_contains(j, "\"totals\":{\"connections\":4,\"accepted\":50,"
                        "\"requests\":130,\"children_started\":4,");
     assert_contains(j, "\"crashed\":1");
-    assert_contains(j, "{\"pid\":101,\"generation\":2,\"state\":\"serving\","
+    assert_contains(j, "{\"pid\":101,\"generation\":2,\"kind\":\"child\",\"state\":\"serving\","
                        "\"callback\":null,\"connections\":3,");
-    assert_contains(j, "{\"pid\":102,\"generation\":2,\"state\":\"serving\","
+    assert_contains(j, "{\"pid\":102,\"generation\":2,\"kind\":\"child\",\"state\":\"serving\","
                        "\"callback\":\"ClientInput\",");
     assert_contains(j, "\"callback_seconds\":2.500000");
     assert_contains(j, "\"loop_lag_seconds\":0.002500");
@@ -202,6 +202,34 @@ static void test_html_rows_and_escaping(void **state)
     free(h);
 }
 
+/* A dequeue process is listed with the children but not counted as one:
+ * the summary, the JSON kind and the metrics tell them apart. */
+static void test_dequeue_told_apart(void **state)
+{
+    (void)state;
+    struct status_child three[3];
+    memcpy(three, two, sizeof(two));
+    three[2] = two[0];
+    three[2].pid = 103;
+    three[2].state = "running Dequeue";
+    three[2].dequeue = 1;
+    struct status_snapshot s = snapshot("x.lua");
+    s.children = three;
+    s.nchildren = 3;
+    char *t = rendered(status_text, &s);
+    assert_contains(t, "1 dequeue process, generation 2, up 61 s, 2 children");
+    assert_contains(t, "\n     103    2 running Dequeue ");
+    char *j = rendered(status_json, &s);
+    assert_contains(j, "{\"pid\":103,\"generation\":2,\"kind\":\"dequeue\"");
+    char *m = rendered(status_metrics, &s);
+    assert_contains(m, "\ntine_children 2\n");
+    assert_contains(m, "\ntine_dequeue_processes 1\n");
+    check_openmetrics(m);
+    free(t);
+    free(j);
+    free(m);
+}
+
 static void test_text_table(void **state)
 {
     (void)state;
@@ -237,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_metrics_no_children),
         cmocka_unit_test(test_html_rows_and_escaping),
         cmocka_unit_test(test_text_table),
+        cmocka_unit_test(test_dequeue_told_apart),
         cmocka_unit_test(test_exit_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
