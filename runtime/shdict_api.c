@@ -2,7 +2,7 @@
  * key that is nil, empty or too long gives nil and why; a store gives ok,
  * err, forcible; a bad exptime or flags argument raises an error.
  * Strings are copied out of a dictionary, under its lock, into one buffer
- * per Lua state that only ever grows (up to the dictionary's capacity), so
+ * per process that only ever grows (up to the dictionary's capacity), so
  * no method allocates but for the Lua values it returns; a Lua allocation
  * never happens under the lock, so an error there cannot leave it held. */
 #include "shdict_api.h"
@@ -17,17 +17,19 @@
 #include "shdict_zones.h"
 
 #define DICT_MT "tine.shared_dict"
-#define BUFFER_MT "tine.shared_buffer"
 #define KEYS_DEFAULT 1024      /* get_keys() without a count, as OpenResty */
 #define BUFFER_START 4096
 
-struct buffer {                /* upvalue 1 of every method */
+/* The process's one buffer: static, so it stays reachable (and a leak
+ * checker quiet) when a script ends its process with os.exit, which
+ * never closes the Lua state. */
+static struct buffer {
     char *p;
     size_t cap;
-};
+} scratch;
 
-struct dict {                  /* a dictionary object (upvalue 2: its
-                                * metatable) */
+struct dict {                  /* a dictionary object (upvalue 1 of every
+                                * method: its metatable) */
     struct shdict *d;
     char name[SHDICT_NAME_MAX];
 };
@@ -37,7 +39,7 @@ static struct dict *check_dict(lua_State *L)
 {
     struct dict *d = lua_touserdata(L, 1);
     if (d && lua_getmetatable(L, 1)) {
-        int same = lua_rawequal(L, -1, lua_upvalueindex(2));
+        int same = lua_rawequal(L, -1, lua_upvalueindex(1));
         lua_pop(L, 1);  /* its metatable */
         if (same) return d;
     }
@@ -48,7 +50,8 @@ static struct dict *check_dict(lua_State *L)
 /* The buffer, grown to at least n bytes. */
 static struct buffer *buffer_at_least(lua_State *L, size_t n)
 {
-    struct buffer *b = lua_touserdata(L, lua_upvalueindex(1));
+    struct buffer *b = &scratch;
+    if (n < BUFFER_START) n = BUFFER_START;
     if (n > b->cap) {
         char *p = realloc(b->p, n);
         if (!p) luaL_error(L, "not enough memory");
@@ -56,15 +59,6 @@ static struct buffer *buffer_at_least(lua_State *L, size_t n)
         b->cap = n;
     }
     return b;
-}
-
-static int buffer_gc(lua_State *L)
-{
-    struct buffer *b = lua_touserdata(L, 1);
-    free(b->p);
-    b->p = NULL;
-    b->cap = 0;
-    return 0;
 }
 
 /* nil and OpenResty's words for rc. */
@@ -328,8 +322,8 @@ static int dict_tostring(lua_State *L)
     return 1;
 }
 
-/* The metatable of dictionary objects, its methods closures over the
- * buffer and itself; left on the stack. */
+/* The metatable of dictionary objects, its methods closures over it;
+ * left on the stack. */
 static void push_metatable(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -340,19 +334,11 @@ static void push_metatable(lua_State *L)
         {"flush_all", dict_flush_all}, {"flush_expired", dict_flush_expired},
         {"get_keys", dict_get_keys}, {"capacity", dict_capacity},
         {"free_space", dict_free_space}, {NULL, NULL}};
-    struct buffer *b = lua_newuserdata(L, sizeof(*b));
-    b->p = malloc(BUFFER_START);
-    b->cap = b->p ? BUFFER_START : 0;
-    luaL_newmetatable(L, BUFFER_MT);
-    lua_pushcfunction(L, buffer_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
     luaL_newmetatable(L, DICT_MT);
     lua_newtable(L);                       /* methods */
     for (const luaL_Reg *f = methods; f->name; f++) {
-        lua_pushvalue(L, -3);              /* the buffer */
-        lua_pushvalue(L, -3);              /* the metatable */
-        lua_pushcclosure(L, f->func, 2);
+        lua_pushvalue(L, -2);              /* the metatable */
+        lua_pushcclosure(L, f->func, 1);
         lua_setfield(L, -2, f->name);
     }
     lua_setfield(L, -2, "__index");
@@ -360,8 +346,6 @@ static void push_metatable(lua_State *L)
     lua_setfield(L, -2, "__tostring");
     lua_pushliteral(L, "tine.shared");
     lua_setfield(L, -2, "__metatable");
-    lua_remove(L, -2);                     /* the buffer: the closures
-                                            * keep it */
 }
 
 void shdict_api_open(lua_State *L, const struct shdict_zones *zones,
