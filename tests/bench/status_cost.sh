@@ -2,7 +2,8 @@
 # status_cost.sh: what the status page costs while tine serves. The line
 # echo (echo_bench.lua, CHILDREN children, StatusListen on a free loopback
 # port) is driven by loadgen in alternating rounds with and without a
-# client fetching /metrics 10 times a second; prints the median
+# client (one curl, kept alive) fetching /metrics 10 times a second;
+# prints the median
 # requests/s and p99 of each, the ratio, and the master's CPU time per
 # /metrics request.
 #
@@ -26,14 +27,13 @@ curl -sf -o /dev/null "http://127.0.0.1:$STATUS_PORT/metrics" ||
 # The master's CPU time so far, in clock ticks (utime + stime).
 master_ticks() { awk '{print $14 + $15}' "/proc/$TINE_PID/stat"; }
 
-# Fetch /metrics POLL_HZ times a second until killed; counts in WORK/polls.
+# Fetch /metrics POLL_HZ times a second until killed: one curl process
+# (URL ranges, --rate) on one kept-alive connection, so the poller's own
+# cost stays small; each answer's status is a line of WORK/polls.log
+# (written to standard error, which is not buffered).
 poll() {
-  local n=0
-  while :; do
-    curl -sf -o /dev/null -m 2 "http://127.0.0.1:$STATUS_PORT/metrics" && n=$((n + 1))
-    echo "$n" >"$WORK/polls"
-    sleep "$(awk -v hz="$POLL_HZ" 'BEGIN { printf "%.3f", 1 / hz }')"
-  done
+  exec curl -s -o /dev/null -w '%{stderr}%{http_code}\n' --rate "${POLL_HZ}/s" \
+    "http://127.0.0.1:$STATUS_PORT/metrics?n=[1-1000000]" 2>"$WORK/polls.log"
 }
 
 plain=() polled=() plain_p99=() polled_p99=() per_req=()
@@ -41,12 +41,13 @@ for round in $(seq "$ROUNDS"); do
   read -r rps p99 < <(rps_of "$TINE_PORT")
   plain+=("$rps") plain_p99+=("$p99")
   echo "round $round: without polling $rps rps, p99 $p99 us"
-  echo 0 >"$WORK/polls"
+  : >"$WORK/polls.log"
   before=$(master_ticks)
   poll & POLLER=$!
   read -r rps p99 < <(rps_of "$TINE_PORT")
   kill "$POLLER" 2>/dev/null; wait "$POLLER" 2>/dev/null || true
-  ticks=$(( $(master_ticks) - before )) polls=$(cat "$WORK/polls")
+  ticks=$(( $(master_ticks) - before ))
+  polls=$(grep -c '^200$' "$WORK/polls.log" || true)
   polled+=("$rps") polled_p99+=("$p99")
   per_req+=("$(awk -v t="$ticks" -v n="$polls" -v hz="$(getconf CLK_TCK)" \
                'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')")
