@@ -294,16 +294,17 @@ static void format_cell(const struct status_child *c, const struct column *col,
 static void put_summary(FILE *out, const struct status_snapshot *s)
 {
     const char *sep = "; exits: ";
-    int pool = pool_children(s);
-    if (pool < s->nchildren)
-        fprintf(out, "%d dequeue process%s, ", s->nchildren - pool,
-                s->nchildren - pool == 1 ? "" : "es");
-    fprintf(out, "generation %ld, up %.0f s, %d children%s, ", s->generation,
-            s->uptime_seconds, pool,
+    int pool = pool_children(s), dequeue = s->nchildren - pool;
+    double conns = connections_of(s);
+    fprintf(out, "generation %ld, up %.0f s, %d %s%s, ", s->generation,
+            s->uptime_seconds, pool, pool == 1 ? "child" : "children",
             s->shutting_down ? " (shutting down)"
                              : s->paused ? " (paused)" : "");
-    put_number(out, connections_of(s));
-    fputs(" connections", out);
+    if (dequeue > 0)
+        fprintf(out, "%d dequeue process%s, ", dequeue,
+                dequeue == 1 ? "" : "es");
+    put_number(out, conns);
+    fputs(conns == 1 ? " connection" : " connections", out);
     for (int k = 1; k < NTOTALS; k++) {  /* totals[0]: the uptime */
         fputs(", ", out);
         put_number(out, total_of(s, &totals[k]));

@@ -217,7 +217,8 @@ static void test_dequeue_told_apart(void **state)
     s.children = three;
     s.nchildren = 3;
     char *t = rendered(status_text, &s);
-    assert_contains(t, "1 dequeue process, generation 2, up 61 s, 2 children");
+    assert_contains(t, "generation 2, up 61 s, 2 children, 1 dequeue process, "
+                       "7 connections");
     assert_contains(t, "\n     103    2 running Dequeue ");
     char *j = rendered(status_json, &s);
     assert_contains(j, "{\"pid\":103,\"generation\":2,\"kind\":\"dequeue\"");
