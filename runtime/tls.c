@@ -75,7 +75,10 @@ static int use_key(const struct tls_ticket_key *k, unsigned char *iv,
 }
 
 /* OpenSSL's ticket callback: encrypt with the current set; decrypt with
- * the set the ticket names (2: renew a ticket made with the previous). */
+ * the set the ticket names. A ticket that decrypts is always renewed (2):
+ * under TLS 1.3 a resumed handshake otherwise hands out no new ticket, and
+ * a client that keeps its last session (wrk, for one) then makes every
+ * other handshake a full one. */
 static int on_ticket(SSL *ssl, unsigned char *name, unsigned char *iv,
                      EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int enc)
 {
@@ -89,7 +92,7 @@ static int on_ticket(SSL *ssl, unsigned char *name, unsigned char *iv,
         return use_key(now, iv, cipher, mac, 1) < 0 ? -1 : 1;
     }
     if (memcmp(name, now->name, sizeof(now->name)) == 0)
-        return use_key(now, iv, cipher, mac, 0) < 0 ? -1 : 1;
+        return use_key(now, iv, cipher, mac, 0) < 0 ? -1 : 2;
     if (memcmp(name, before->name, sizeof(before->name)) == 0)
         return use_key(before, iv, cipher, mac, 0) < 0 ? -1 : 2;
     return 0;  /* unknown key: a full handshake */

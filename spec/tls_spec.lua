@@ -154,7 +154,8 @@ describe("TLS", function()
     local function connect(args)
       local out = T.sh(("sleep 0.3 | timeout 5 openssl s_client -tls1_3 -connect 127.0.0.1:%d %s 2>&1")
                        :format(server.port, args))
-      return out:match("\n(%d+)\r?\n"), out:find("Reused, TLSv1.3", 1, true) ~= nil
+      return out:match("\n(%d+)\r?\n"), out:find("Reused, TLSv1.3", 1, true) ~= nil,
+             out:find("Post-Handshake New Session Ticket arrived", 1, true) ~= nil
     end
     local first = connect("-sess_out " .. sess)
     assert.truthy(first)
@@ -166,6 +167,11 @@ describe("TLS", function()
     end
     assert.truthy(other, "no connection reached the other child")
     assert.is_true(reused)
+    -- a resumed session gets a fresh ticket, so a client that keeps its
+    -- last session resumes every time, not every other time
+    local _, again, fresh = connect("-sess_in " .. sess .. " -sess_out " .. sess)
+    assert.is_true(again)
+    assert.is_true(fresh)
     -- a reload rotates the ticket keys; the previous ones still decrypt
     T.signal(server.pid, "HUP")
     assert.truthy(T.wait_until(function()
