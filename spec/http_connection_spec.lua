@@ -24,9 +24,7 @@ local function start(args, extra)
   return T.start{script = SCRIPT .. (extra or ""), children = 1, args = args}
 end
 
-local function expect(code, r, version)
-  assert.matches(H.line(code, version), H.status_line(r))
-end
+local expect = H.expect
 
 describe("HTTP connections", function()
   after_each(function() T.stop_all() end)

@@ -5,14 +5,7 @@
 local T = require "spec.helpers.server"
 local H = require "spec.helpers.http"
 
-local function start(script, args)
-  return T.start{script = "Filter = 'http'\nStartServer = 1\nMaxServer = 1\n" .. script,
-                 children = 1, args = args}
-end
-
-local function expect(code, r, version)
-  assert.matches(H.line(code, version), H.status_line(r))
-end
+local start, expect = H.start, H.expect
 
 describe("HTTP routing", function()
   after_each(function() T.stop_all() end)

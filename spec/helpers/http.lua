@@ -2,6 +2,8 @@
 -- bytes, responses read byte-exact (status line, raw head, headers, body by
 -- Content-Length, chunked or until close). Every receive has a timeout.
 local socket = require "socket"
+local T = require "spec.helpers.server"
+local luassert = require "luassert"
 
 local H = {}
 
@@ -244,5 +246,16 @@ H.DATE = "^%a%a%a, %d%d %a%a%a %d%d%d%d %d%d:%d%d:%d%d GMT$"
 
 H.gettime = socket.gettime
 H.sleep = socket.sleep
+
+-- An HTTP server of one child running script (Filter "http"), with args.
+function H.start(script, args)
+  return T.start{script = "Filter = 'http'\nStartServer = 1\nMaxServer = 1\n" .. script,
+                 children = 1, args = args}
+end
+
+-- Assert that response r has status code (in HTTP version, "1.1" if nil).
+function H.expect(code, r, version)
+  luassert.matches(H.line(code, version), H.status_line(r))
+end
 
 return H
