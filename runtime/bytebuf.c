@@ -41,6 +41,11 @@ void bytebuf_consume(struct bytebuf *b, size_t n)
     if (b->start >= b->end) b->start = b->end = 0;
 }
 
+void bytebuf_trim(struct bytebuf *b, size_t keep)
+{
+    if (b->end == b->start && b->cap > keep) bytebuf_free(b);
+}
+
 void bytebuf_free(struct bytebuf *b)
 {
     free(b->data);

@@ -17,10 +17,10 @@ static inline size_t bytebuf_len(const struct bytebuf *b)
     return b->end - b->start;
 }
 
-/* The first held byte. */
+/* The first held byte (NULL while nothing was ever held). */
 static inline const char *bytebuf_head(const struct bytebuf *b)
 {
-    return b->data + b->start;
+    return b->start ? b->data + b->start : b->data;
 }
 
 /* Make room for `want` more bytes at the end; a pointer to it, or NULL if
@@ -32,6 +32,10 @@ int bytebuf_append(struct bytebuf *b, const void *p, size_t len);
 
 /* Drop n held bytes from the front. */
 void bytebuf_consume(struct bytebuf *b, size_t n);
+
+/* An empty buffer holding more than keep bytes of memory gives it back,
+ * so a connection that once took a large write stays small when idle. */
+void bytebuf_trim(struct bytebuf *b, size_t keep);
 
 /* Release the memory; the buffer is empty and usable again. */
 void bytebuf_free(struct bytebuf *b);

@@ -4,11 +4,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,11 +24,7 @@
 #include "lua_api.h"
 #include "settings.h"
 
-static void on_event(struct bufferevent *bev, short what, void *arg);
-static void on_read(struct bufferevent *bev, void *arg);
-
-/* Bytes read at most per wake-up, as libevent's own default. */
-#define CONN_READ_SIZE 16384
+static void on_error(struct conn *c, int err);
 
 /* Is input held back: closing, paused by the script, too much output
  * queued, or a callback of this connection waiting? Held input stays
@@ -47,9 +42,7 @@ static void update_reading(struct conn *c)
     int only_waiting = !c->closing && !c->script_paused && !c->backpressure;
     int want = !c->eof_seen &&
                (!conn_input_held(c) ||
-                (only_waiting &&
-                 evbuffer_get_length(bufferevent_get_input(c->bev)) <
-                     CONN_READ_SIZE));
+                (only_waiting && bytebuf_len(&c->in) < CONN_READ_SIZE));
     if (want == c->reading) return;
     if (want) event_add(c->read_ev, NULL);
     else event_del(c->read_ev);
@@ -61,8 +54,8 @@ static void update_reading(struct conn *c)
 static void release_input(struct conn *c)
 {
     update_reading(c);
-    if (!conn_input_held(c))
-        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+    if (!conn_input_held(c) && (bytebuf_len(&c->in) > 0 || c->eof_seen))
+        conn_set_mark_input_due(c->set, c);
 }
 
 /* ClientDisconnected waited and has ended; its connection is long gone. */
@@ -92,7 +85,10 @@ static void conn_finish(struct conn *c)
     http_conn_free(c->http);
     conn_tls_end(c);
     event_free(c->read_ev);
-    bufferevent_free(c->bev);
+    event_free(c->write_ev);
+    close(c->fd);
+    bytebuf_free(&c->in);
+    bytebuf_free(&c->out);
     if (ref) {
         api_call_client(h, CB_CLIENT_DISCONNECTED, ref, id, reason,
                          strlen(reason), on_disconnected_done,
@@ -157,42 +153,32 @@ static void conn_fail(struct conn *c, const char *message)
     call_client(c, CB_CLIENT_ERROR, message, strlen(message));
 }
 
-/* Hand complete lines to ClientInput until none is left, the connection
- * closes or the script pauses it. */
-static void deliver_lines(struct conn *c, struct evbuffer *in, int at_eof)
+/* Hand complete lines of data[0..len) to ClientInput until none is
+ * left, the connection closes or the script pauses it; the bytes taken. */
+static size_t deliver_lines(struct conn *c, const char *data, size_t len,
+                            int at_eof)
 {
-    size_t max = (size_t)c->set->s->max_line_length;
-    while (!conn_input_held(c)) {
-        size_t len = 0, eol = 0;
-        enum frame_result r = framing_next_line(in, max, &len, &eol);
+    size_t max = (size_t)c->set->s->max_line_length, off = 0;
+    while (off < len && !conn_input_held(c)) {
+        size_t line = 0, eol = 0;
+        enum frame_result r =
+            framing_next_line(data + off, len - off, max, &line, &eol);
         if (r == FRAME_INCOMPLETE) {
-            len = evbuffer_get_length(in);
-            if (!at_eof || len == 0) return;
-            eol = 0;  /* the last line, cut short by the client's EOF */
+            if (!at_eof) break;
+            line = len - off;  /* the last line, cut short by the EOF */
+            eol = 0;
         } else if (r == FRAME_TOO_LONG) {
             char msg[96];
             snprintf(msg, sizeof(msg),
                      "line longer than MaxLineLength (%zu bytes)", max);
-            evbuffer_drain(in, evbuffer_get_length(in));
             conn_fail(c, msg);
-            return;
+            return len;
         }
-        const char *line = (const char *)evbuffer_pullup(in, (ssize_t)(len + eol));
-        if (call_client(c, CB_CLIENT_INPUT, line, len) < 0)
+        if (call_client(c, CB_CLIENT_INPUT, data + off, line) < 0)
             conn_close(c, "script error");
-        evbuffer_drain(in, len + eol);
+        off += line + eol;
     }
-}
-
-/* Hand everything buffered to ClientInput in one piece. */
-static void deliver_stream(struct conn *c, struct evbuffer *in)
-{
-    size_t len = evbuffer_get_length(in);
-    if (len == 0 || conn_input_held(c)) return;
-    const char *data = (const char *)evbuffer_pullup(in, -1);
-    if (call_client(c, CB_CLIENT_INPUT, data, len) < 0)
-        conn_close(c, "script error");
-    evbuffer_drain(in, len);
+    return off;
 }
 
 /* The client is known (at once, or once its PROXY header is read): make
@@ -205,146 +191,168 @@ static int conn_start(struct conn *c)
     return c->closing ? -1 : 0;
 }
 
-/* ProxyProtocol: read the header first; 0 once the client is started. */
-static int read_proxy_header(struct conn *c, struct evbuffer *in)
+/* ProxyProtocol: read the header first; the bytes it took, or all of
+ * them if c closes for it. *started says whether the client came in. */
+static size_t read_proxy_header(struct conn *c, const char *data,
+                                size_t len, int *started)
 {
-    int r = conn_proxy_read(c, in);
+    size_t took = 0;
+    int r = conn_proxy_read(c, data, len, &took);
+    *started = 0;
     if (r < 0) conn_close(c, "proxy");  /* nothing is queued: it ends now */
-    if (r <= 0) return -1;
+    if (r <= 0) return r < 0 ? len : 0;
     c->proxy_pending = 0;
-    return conn_start(c);
+    *started = conn_start(c) == 0;
+    return took;
 }
 
-static void deliver(struct conn *c, int at_eof)
+/* Hand data[0..len) to the script as the connection's framing says, as
+ * far as it takes it now; the bytes taken (the rest waits, in order). */
+static size_t deliver(struct conn *c, const char *data, size_t len,
+                      int at_eof)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    if (c->proxy_pending && read_proxy_header(c, in) < 0) return;
+    size_t took = 0;
+    if (c->proxy_pending) {
+        int started;
+        took = read_proxy_header(c, data, len, &started);
+        if (!started) return took;
+    }
     if (c->http)
-        http_conn_deliver(c, in);
-    else if (c->set->s->filter == FILTER_STREAM)
-        deliver_stream(c, in);
-    else
-        deliver_lines(c, in, at_eof);
+        took += http_conn_deliver(c, data + took, len - took);
+    else if (c->set->s->filter == FILTER_STREAM) {
+        if (took < len && !conn_input_held(c)) {
+            if (call_client(c, CB_CLIENT_INPUT, data + took, len - took) < 0)
+                conn_close(c, "script error");
+            took = len;
+        }
+    } else
+        took += deliver_lines(c, data + took, len - took, at_eof);
+    return took;
 }
 
-/* Deliver what is buffered; after the client's EOF, close once everything
- * held back meanwhile has been delivered. */
-static void on_read(struct bufferevent *bev, void *arg)
+void conn_deliver_held(struct conn *c)
 {
-    struct conn *c = arg;
-    (void)bev;
-    deliver(c, c->eof_seen);
+    size_t took = deliver(c, bytebuf_head(&c->in), bytebuf_len(&c->in),
+                          c->eof_seen);
+    bytebuf_consume(&c->in, took);
+    bytebuf_trim(&c->in, CONN_BUF_KEEP);
     if (c->eof_seen && !conn_input_held(c)) conn_close(c, "eof");
     else update_reading(c);  /* a waiting callback reads only so far */
+}
+
+/* n bytes came in buf (the child's read buffer): deliver them straight
+ * from there unless input is buffered already, and keep what is not
+ * taken now. */
+static void take_input(struct conn *c, const char *buf, size_t n)
+{
+    static const char oom[] = "out of memory for the client's input";
+    if (bytebuf_len(&c->in) > 0) {  /* behind what came before */
+        if (bytebuf_append(&c->in, buf, n) < 0) conn_fail(c, oom);
+        else conn_deliver_held(c);
+        return;
+    }
+    size_t took = deliver(c, buf, n, 0);
+    if (took < n && !c->closing &&
+        bytebuf_append(&c->in, buf + took, n - took) < 0) {
+        conn_fail(c, oom);
+        return;
+    }
+    update_reading(c);
 }
 
 /* Output has drained (to half of MaxOutputBuffer under back-pressure, or
  * to nothing): read again, and finish a closing connection. */
 static void drained(struct conn *c)
 {
-    struct bufferevent *bev = c->bev;
-    size_t queued = evbuffer_get_length(bufferevent_get_output(bev));
+    size_t queued = bytebuf_len(&c->out);
     size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (c->writing && queued == 0) {  /* back to writing it ourselves */
-        c->writing = 0;
-        bufferevent_disable(bev, EV_WRITE);
-    }
     if (c->backpressure && queued <= limit / 2) {
         c->backpressure = 0;
-        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
         release_input(c);
     }
-    if (queued == 0 && c->flush_wanted && !c->closing) {
+    if (queued > 0) return;
+    bytebuf_trim(&c->out, CONN_BUF_KEEP);
+    if (c->flush_wanted && !c->closing) {
         c->flush_wanted = 0;
         conn_set_mark_flushed(c->set, c);
     }
-    if (c->closing && queued == 0 && !c->finish_pending) conn_finish(c);
+    if (c->closing && !c->finish_pending) conn_finish(c);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+/* Send what out holds, consuming what went out: bytes sent, or -1 with
+ * errno. */
+static ssize_t send_out(struct conn *c)
 {
-    (void)bev;
-    drained(arg);
+    if (c->tls) return conn_tls_write(c, &c->out);
+    ssize_t n = send(c->fd, bytebuf_head(&c->out), bytebuf_len(&c->out),
+                     MSG_NOSIGNAL);
+    if (n > 0) bytebuf_consume(&c->out, (size_t)n);
+    return n;
 }
 
 void conn_flush(struct conn *c)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (!c->writing && evbuffer_get_length(out) > 0) {
-        /* A bufferevent keeps its output frozen at the start, so only it
-         * drains it; unfreeze around our write as its own writer does. */
-        evbuffer_unfreeze(out, 1);
-        errno = 0;
-        ssize_t n = c->tls ? conn_tls_write(c, out)
-                           : evbuffer_write(out, bufferevent_getfd(c->bev));
-        int err = errno;
-        evbuffer_freeze(out, 1);
-        if (n < 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-            on_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_WRITING, c);
+    if (!c->writing && bytebuf_len(&c->out) > 0) {
+        ssize_t n = send_out(c);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR) {
+            on_error(c, errno);
             return;
         }
-        if (evbuffer_get_length(out) > 0) {  /* the rest when writable */
+        if (bytebuf_len(&c->out) > 0) {  /* the rest when writable */
             c->writing = 1;
-            if (c->tls) conn_tls_wait(c);
-            else bufferevent_enable(c->bev, EV_WRITE);
-            return;
+            event_add(c->write_ev, NULL);
         }
     }
     drained(c);
 }
 
-/* The socket is readable: one recv into the input buffer, then deliver.
- * Reading here rather than through the bufferevent saves the
- * ioctl(FIONREAD) evbuffer_read makes before every read. */
+/* The socket is writable again: retry a TLS read that needed it, and
+ * send on. */
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    c->writing = 0;
+    if (c->tls_read_blocked) {
+        c->tls_read_blocked = 0;
+        event_active(c->read_ev, EV_READ, 1);
+    }
+    conn_flush(c);
+}
+
+/* The socket is readable: one read into the child's read buffer, then
+ * deliver. */
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    struct evbuffer_iovec v;
-    ssize_t n = -1;
-    int err = ENOMEM;
+    char *buf = c->set->read_buf;
     (void)what;
-    evbuffer_unfreeze(in, 0);  /* the bufferevent keeps its end frozen */
-    if (c->tls) {
-        n = conn_tls_read(c, in, 4 * CONN_READ_SIZE);
-        err = errno;
-    } else if (evbuffer_reserve_space(in, CONN_READ_SIZE, &v, 1) == 1) {
-        n = recv(fd, v.iov_base, v.iov_len, 0);
-        err = errno;
-        if (n > 0) {
-            v.iov_len = (size_t)n;
-            evbuffer_commit_space(in, &v, 1);
-        }
-    }
-    evbuffer_freeze(in, 0);
+    ssize_t n = c->tls ? conn_tls_read(c, buf, CONN_READ_SIZE)
+                       : recv(fd, buf, CONN_READ_SIZE, 0);
     if (n > 0) {
         c->last_input = clock_coarse();
-        on_read(c->bev, c);
-    } else if (n == 0) {
-        on_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, c);
-    } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-        errno = err;
-        on_event(c->bev, BEV_EVENT_ERROR | BEV_EVENT_READING, c);
+        take_input(c, buf, (size_t)n);
+    } else if (n == 0) {  /* the client's EOF */
+        c->eof_seen = 1;
+        update_reading(c);  /* EOF stays readable: stop watching */
+        conn_deliver_held(c);
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        on_error(c, errno);
     }
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+/* The socket is broken (err): ClientError, and nothing queued can be sent
+ * any more. */
+static void on_error(struct conn *c, int err)
 {
-    struct conn *c = arg;
-    if (what & BEV_EVENT_EOF) {
-        c->eof_seen = 1;
-        update_reading(c);  /* EOF stays readable: stop watching */
-        on_read(bev, c);
-    } else if (what & BEV_EVENT_ERROR) {
-        int e = EVUTIL_SOCKET_ERROR();
-        if (!c->closing) conn_fail(c, evutil_socket_error_to_string(e));
-        /* The socket is broken: nothing queued can be sent any more. */
-        evbuffer_drain(bufferevent_get_output(c->bev),
-                       evbuffer_get_length(bufferevent_get_output(c->bev)));
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-        c->reason = "error";
-        conn_finish(c);
-    }
+    if (!c->closing) conn_fail(c, strerror(err));
+    bytebuf_free(&c->out);
+    event_del(c->read_ev);
+    event_del(c->write_ev);
+    c->reason = "error";
+    conn_finish(c);
 }
 
 struct conn *conn_open(struct conn_set *set, int fd,
@@ -361,26 +369,24 @@ struct conn *conn_open(struct conn_set *set, int fd,
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     c->set = set;
+    c->fd = fd;
     c->last_input = c->opened = clock_coarse();
     c->local_port = local_port;
     addr_text(peer, c->remote_ip, sizeof(c->remote_ip), &c->remote_port);
-    c->bev = bufferevent_socket_new(set->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->read_ev = event_new(set->base, fd, EV_READ | EV_PERSIST,
                            on_readable, c);
-    if (!c->bev || !c->read_ev || (tls && conn_tls_start(c, tls, fd) < 0)) {
+    c->write_ev = event_new(set->base, fd, EV_WRITE, on_writable, c);
+    if (!c->read_ev || !c->write_ev ||
+        (tls && conn_tls_start(c, tls, fd) < 0)) {
         if (c->read_ev) event_free(c->read_ev);
-        if (c->bev) bufferevent_free(c->bev);  /* closes fd */
-        else close(fd);
+        if (c->write_ev) event_free(c->write_ev);
+        close(fd);
         free(c);
         return NULL;
     }
     if (set->s->filter == FILTER_HTTP) c->http = http_conn_new(set->s);
     conn_set_add(set, c);  /* assigns c->id */
     c->reason = "closed";
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    /* conn_flush writes and on_readable reads: the bufferevent only
-     * finishes writes that did not go out at once. */
-    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     update_reading(c);
     c->proxy_pending = set->s->proxy_protocol && peer->sa_family != AF_UNIX;
     if (!c->proxy_pending) conn_start(c);
@@ -390,9 +396,8 @@ struct conn *conn_open(struct conn_set *set, int fd,
 int conn_write_check(struct conn *c)
 {
     if (c->closing) return -1;
-    size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
     size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (queued > CONN_OUTPUT_CAP_FACTOR * limit) {
+    if (bytebuf_len(&c->out) > CONN_OUTPUT_CAP_FACTOR * limit) {
         conn_fail(c, "output buffer full: the client does not read");
         return -1;
     }
@@ -401,14 +406,15 @@ int conn_write_check(struct conn *c)
 
 void conn_write(struct conn *c, const char *data, size_t len)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t limit = (size_t)c->set->s->max_output_buffer;
-    evbuffer_add(out, data, len);
+    if (bytebuf_append(&c->out, data, len) < 0) {
+        conn_fail(c, "out of memory for the client's output");
+        return;
+    }
     c->flush_wanted = 1;
     conn_set_mark_dirty(c->set, c);
-    if (!c->backpressure && evbuffer_get_length(out) > limit) {
+    if (!c->backpressure && bytebuf_len(&c->out) > limit) {
         c->backpressure = 1;
-        bufferevent_setwatermark(c->bev, EV_WRITE, limit / 2, 0);
         update_reading(c);
     }
 }
@@ -421,18 +427,18 @@ void conn_set_paused(struct conn *c, int paused)
 
 void conn_abort(struct conn *c, const char *reason)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     if (c->finish_pending) return;
     conn_close(c, reason);
     c->reason = reason;
-    evbuffer_drain(out, evbuffer_get_length(out));
-    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    bytebuf_free(&c->out);
+    event_del(c->read_ev);
+    event_del(c->write_ev);
     conn_finish(c);
 }
 
 size_t conn_output_queued(const struct conn *c)
 {
-    return evbuffer_get_length(bufferevent_get_output(c->bev));
+    return bytebuf_len(&c->out);
 }
 
 void conn_notify_flushed(struct conn *c)

@@ -1,5 +1,5 @@
-/* conn.h: one client connection in a child: its bufferevent, line or
- * stream framing, back-pressure, and the calls into the script. */
+/* conn.h: one client connection in a child: its socket and buffers, line
+ * or stream framing, back-pressure, and the calls into the script. */
 #ifndef TINE_CONN_H
 #define TINE_CONN_H
 
@@ -7,17 +7,23 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "bytebuf.h"
 #include "scheduler.h"
 
-struct bufferevent;
 struct ssl_ctx_st;
 struct ssl_st;
 struct conn_set;
 
 struct conn {
     struct conn_set *set;     /* the child's connections */
-    struct bufferevent *bev;  /* output and input buffers; writes left over */
-    struct event *read_ev;    /* input: read with recv, see conn.c */
+    int fd;
+    struct event *read_ev;    /* the socket is readable */
+    struct event *write_ev;   /* writable again: finish a write (and for
+                               * TLS a read) that had to wait */
+    struct bytebuf in;        /* input read and not delivered yet (most
+                               * input is delivered from the child's read
+                               * buffer and never lands here) */
+    struct bytebuf out;       /* output queued and not sent yet */
     int reading;              /* read_ev is added */
     unsigned long id;
     int client_ref;           /* registry reference to the Lua client */
@@ -25,12 +31,14 @@ struct conn {
     int script_paused;        /* client:pause() */
     int backpressure;         /* output over MaxOutputBuffer */
     int eof_seen;             /* the client has closed its side */
-    int writing;              /* libevent's write event is finishing a reply
-                               * that did not go out at once */
+    int writing;              /* write_ev is finishing a reply that did
+                               * not go out at once */
     int dirty;                /* queued for the set's next flush */
     int flush_wanted;         /* written to since the last ClientFlushed */
     int flushed_due;          /* queued for ClientFlushed */
     struct conn *next_flushed;
+    int input_due;            /* queued to deliver what input held back */
+    struct conn *next_input_due;
     int tasks;                /* its callbacks waiting now */
     double last_input;        /* coarse time input last came (IdleTimeout) */
     int finish_pending;       /* ended, once those callbacks have */
@@ -45,7 +53,6 @@ struct conn {
                                * no callback has run (client_ref is 0) */
     double opened;            /* coarse time it was accepted */
     struct ssl_st *tls;       /* a TLS listener's connection; else NULL */
-    struct event *tls_write_ev;  /* TLS: OpenSSL waits for writable */
     int tls_read_blocked;     /* TLS: a read waits for writable */
 };
 
@@ -55,6 +62,14 @@ struct conn {
 struct conn *conn_open(struct conn_set *set, int fd,
                        const struct sockaddr *peer, int local_port,
                        struct ssl_ctx_st *tls);
+
+/* Bytes read from a socket at most per wake-up (the size of the child's
+ * read buffer). */
+#define CONN_READ_SIZE 16384
+
+/* An idle connection keeps buffers of up to this much memory; larger ones
+ * are given back once empty. */
+#define CONN_BUF_KEEP 4096
 
 /* Queued output may reach this many times MaxOutputBuffer (writes from
  * timers, say, while the client reads nothing); a write when more than
@@ -75,7 +90,7 @@ void conn_write(struct conn *c, const char *data, size_t len);
 void conn_close(struct conn *c, const char *reason);
 
 /* Write what is queued straight to the socket; whatever does not go out
- * at once is left to libevent's write event. Finishes the connection if it
+ * at once waits for the write event. Finishes the connection if it
  * is closing and everything is sent. The child calls this once per loop
  * iteration for every connection written to, so a reply costs one write
  * and no epoll_ctl. */
@@ -101,6 +116,10 @@ size_t conn_output_queued(const struct conn *c);
  * task waits; -1 if the task failed at once. */
 void conn_task_done(void *owner, int cb, int failed, const char *err);
 int conn_task_begun(struct conn *c, enum sched_result r);
+
+/* Input held back is released (conn_set's queue): deliver what was
+ * buffered meanwhile, and close after the client's EOF. */
+void conn_deliver_held(struct conn *c);
 
 /* All of c's output has gone out (conn_set's queue): ClientFlushed. */
 void conn_notify_flushed(struct conn *c);

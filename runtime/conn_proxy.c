@@ -2,8 +2,6 @@
  * debug only: a flood of bad headers cannot flood the log. */
 #include "conn_proxy.h"
 
-#include <event2/buffer.h>
-
 #include "access.h"
 #include "addr.h"
 #include "conn.h"
@@ -20,16 +18,16 @@ static int refuse(struct conn *c, const char *why)
     return -1;
 }
 
-int conn_proxy_read(struct conn *c, struct evbuffer *in)
+int conn_proxy_read(struct conn *c, const char *data, size_t len,
+                    size_t *took)
 {
     struct proxy_header hdr;
-    size_t len = evbuffer_get_length(in);
     if (len > PROXY_HEADER_MAX) len = PROXY_HEADER_MAX;
-    const unsigned char *p = evbuffer_pullup(in, (ssize_t)len);
-    enum proxy_status st = proxy_parse(p, len, &hdr);
+    enum proxy_status st =
+        proxy_parse((const unsigned char *)data, len, &hdr);
     if (st == PROXY_NEED_MORE) return 0;
     if (st == PROXY_MALFORMED) return refuse(c, hdr.reason);
-    evbuffer_drain(in, hdr.consumed);
+    *took = hdr.consumed;
     if (!hdr.keep_peer) {
         addr_text((const struct sockaddr *)&hdr.src.addr, c->remote_ip,
                   sizeof(c->remote_ip), &c->remote_port);

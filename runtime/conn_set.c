@@ -27,6 +27,20 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Deliver the input of every connection whose held input was released. */
+static void on_input_due(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_set *set = arg;
+    (void)fd;
+    (void)what;
+    while (set->input_due) {
+        struct conn *c = set->input_due;
+        set->input_due = c->next_input_due;
+        c->input_due = 0;
+        conn_deliver_held(c);
+    }
+}
+
 /* After the loop has polled again: ClientFlushed for every connection
  * whose output has all gone out. What it writes is flushed on the next
  * iteration, so a script streaming to a fast reader leaves room for the
@@ -110,7 +124,10 @@ struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
     set->has_flushed = host_has_function(host, "ClientFlushed");
     set->flush_ev = event_new(base, -1, 0, on_flush, set);
     set->flushed_ev = evtimer_new(base, on_flushed, set);
-    if (!set->flush_ev || !set->flushed_ev || start_idle_sweep(set) < 0) {
+    set->input_ev = event_new(base, -1, 0, on_input_due, set);
+    set->read_buf = malloc(CONN_READ_SIZE);
+    if (!set->flush_ev || !set->flushed_ev || !set->input_ev ||
+        !set->read_buf || start_idle_sweep(set) < 0) {
         conn_set_free(set);
         return NULL;
     }
@@ -122,6 +139,8 @@ void conn_set_free(struct conn_set *set)
     if (!set) return;
     if (set->flush_ev) event_free(set->flush_ev);
     if (set->flushed_ev) event_free(set->flushed_ev);
+    if (set->input_ev) event_free(set->input_ev);
+    free(set->read_buf);
     if (set->idle_ev) event_free(set->idle_ev);
     free(set);
 }
@@ -170,7 +189,8 @@ void conn_set_remove(struct conn_set *set, struct conn *c)
 {
     if (c->dirty) UNQUEUE(set->dirty, c, next_dirty);
     if (c->flushed_due) UNQUEUE(set->flushed, c, next_flushed);
-    c->dirty = c->flushed_due = 0;
+    if (c->input_due) UNQUEUE(set->input_due, c, next_input_due);
+    c->dirty = c->flushed_due = c->input_due = 0;
     if (c->prev) c->prev->next = c->next;
     else set->list = c->next;
     if (c->next) c->next->prev = c->prev;
@@ -186,6 +206,16 @@ void conn_set_mark_dirty(struct conn_set *set, struct conn *c)
     set->dirty = c;
     if (!event_pending(set->flush_ev, EV_TIMEOUT, NULL))
         event_active(set->flush_ev, EV_TIMEOUT, 1);
+}
+
+void conn_set_mark_input_due(struct conn_set *set, struct conn *c)
+{
+    if (c->input_due) return;
+    c->input_due = 1;
+    c->next_input_due = set->input_due;
+    set->input_due = c;
+    if (!event_pending(set->input_ev, EV_TIMEOUT, NULL))
+        event_active(set->input_ev, EV_TIMEOUT, 1);
 }
 
 void conn_set_mark_flushed(struct conn_set *set, struct conn *c)

@@ -1,6 +1,8 @@
 /* conn_set.h: a child's client connections: the list and count, their
- * ids, and the two queues the loop works through once per iteration:
- * connections written to (flushed with one write each) and connections
+ * ids, the read buffer they share, and the three queues the loop works
+ * through once per iteration: connections written to (flushed with one
+ * write each), connections whose held input is released (delivered from
+ * the loop, never from inside the call that released it) and connections
  * whose output has all been sent (ClientFlushed). The child learns of
  * every connection opened or closed through one callback. */
 #ifndef TINE_CONN_SET_H
@@ -27,7 +29,9 @@ struct conn_set {
     unsigned long next_id;
     struct conn *dirty;       /* written to since the last flush */
     struct conn *flushed;     /* all sent since: ClientFlushed is due */
-    struct event *flush_ev, *flushed_ev;
+    struct conn *input_due;   /* held input released: to deliver */
+    struct event *flush_ev, *flushed_ev, *input_ev;
+    char *read_buf;           /* every read lands here first */
     struct event *idle_ev;    /* IdleTimeout's sweep, if it is set */
     int has_flushed;          /* the script defines ClientFlushed */
     const struct access_list *allow, *deny;  /* for PROXY's clients */
@@ -55,10 +59,12 @@ void conn_set_stopping(struct conn_set *set);
 
 /* For conn.c: give c its id and list it (the owner is told); unlist it
  * from everything (the owner is told); queue it for this iteration's
- * flush; queue it for ClientFlushed. */
+ * flush; queue it for delivering its held input; queue it for
+ * ClientFlushed. */
 void conn_set_add(struct conn_set *set, struct conn *c);
 void conn_set_remove(struct conn_set *set, struct conn *c);
 void conn_set_mark_dirty(struct conn_set *set, struct conn *c);
+void conn_set_mark_input_due(struct conn_set *set, struct conn *c);
 void conn_set_mark_flushed(struct conn_set *set, struct conn *c);
 
 #endif

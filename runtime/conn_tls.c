@@ -4,35 +4,20 @@
 #include "conn_tls.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "bytebuf.h"
 #include "conn.h"
-#include "conn_set.h"
 #include "log.h"
 
 enum { TLS_CHUNK = 16384 };  /* one TLS record's worth */
 
-static void on_writable(evutil_socket_t fd, short what, void *arg)
-{
-    struct conn *c = arg;
-    (void)fd;
-    (void)what;
-    c->writing = 0;
-    if (c->tls_read_blocked) {
-        c->tls_read_blocked = 0;
-        event_active(c->read_ev, EV_READ, 1);
-    }
-    conn_flush(c);
-}
-
 int conn_tls_start(struct conn *c, SSL_CTX *ctx, int fd)
 {
     c->tls = SSL_new(ctx);
-    c->tls_write_ev = event_new(c->set->base, fd, EV_WRITE, on_writable, c);
-    if (!c->tls || !c->tls_write_ev || SSL_set_fd(c->tls, fd) != 1) {
+    if (!c->tls || SSL_set_fd(c->tls, fd) != 1) {
         conn_tls_end(c);
         return -1;
     }
@@ -48,7 +33,7 @@ static int failure(struct conn *c, int rc)
     int e = SSL_get_error(c->tls, rc);
     if (e == SSL_ERROR_WANT_READ) return EAGAIN;
     if (e == SSL_ERROR_WANT_WRITE) {
-        conn_tls_wait(c);
+        event_add(c->write_ev, NULL);
         return EAGAIN;
     }
     if (e == SSL_ERROR_ZERO_RETURN) return 0;
@@ -60,16 +45,12 @@ static int failure(struct conn *c, int rc)
     return EPROTO;
 }
 
-ssize_t conn_tls_read(struct conn *c, struct evbuffer *in, size_t max)
+ssize_t conn_tls_read(struct conn *c, char *buf, size_t cap)
 {
     size_t total = 0;
-    while (total < max) {
-        struct evbuffer_iovec v;
-        if (evbuffer_reserve_space(in, TLS_CHUNK, &v, 1) != 1) break;
-        int n = SSL_read(c->tls, v.iov_base, (int)v.iov_len);
+    while (total < cap) {
+        int n = SSL_read(c->tls, buf + total, (int)(cap - total));
         if (n > 0) {
-            v.iov_len = (size_t)n;
-            evbuffer_commit_space(in, &v, 1);
             total += (size_t)n;
             /* nothing held: the socket's own readiness says when more
              * comes, so no read() just to hear EAGAIN */
@@ -92,27 +73,21 @@ ssize_t conn_tls_read(struct conn *c, struct evbuffer *in, size_t max)
     return (ssize_t)total;
 }
 
-ssize_t conn_tls_write(struct conn *c, struct evbuffer *out)
+ssize_t conn_tls_write(struct conn *c, struct bytebuf *out)
 {
     size_t total = 0, len;
-    while ((len = evbuffer_get_length(out)) > 0) {
+    while ((len = bytebuf_len(out)) > 0) {
         if (len > TLS_CHUNK) len = TLS_CHUNK;
-        const void *p = evbuffer_pullup(out, (ssize_t)len);
-        int n = SSL_write(c->tls, p, (int)len);
+        int n = SSL_write(c->tls, bytebuf_head(out), (int)len);
         if (n <= 0) {
             int e = failure(c, n);
             errno = e ? e : EPIPE;
             return total > 0 && e == EAGAIN ? (ssize_t)total : -1;
         }
-        evbuffer_drain(out, (size_t)n);
+        bytebuf_consume(out, (size_t)n);
         total += (size_t)n;
     }
     return (ssize_t)total;
-}
-
-void conn_tls_wait(struct conn *c)
-{
-    event_add(c->tls_write_ev, NULL);
 }
 
 void conn_tls_end(struct conn *c)
@@ -122,7 +97,5 @@ void conn_tls_end(struct conn *c)
         SSL_free(c->tls);
         ERR_clear_error();
     }
-    if (c->tls_write_ev) event_free(c->tls_write_ev);
     c->tls = NULL;
-    c->tls_write_ev = NULL;
 }

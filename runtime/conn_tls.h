@@ -8,27 +8,25 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct bytebuf;
 struct conn;
-struct evbuffer;
 typedef struct ssl_ctx_st SSL_CTX;
 
 /* Make c speak TLS (the server side) on socket fd with ctx. 0, or -1 if
  * OpenSSL could not make the session (c stays plain and is to be closed). */
 int conn_tls_start(struct conn *c, SSL_CTX *ctx, int fd);
 
-/* Read what the peer sent into in, decrypted, up to about max bytes: the
+/* Read what the peer sent into buf, decrypted, up to cap bytes: the
  * number of bytes, 0 at the peer's end (close_notify or EOF), or -1 with
  * errno: EAGAIN to wait (the read event fires again when there is more),
  * EPROTO for a TLS failure (a plain-text client, say). */
-ssize_t conn_tls_read(struct conn *c, struct evbuffer *in, size_t max);
+ssize_t conn_tls_read(struct conn *c, char *buf, size_t cap);
 
-/* Write out's bytes, encrypted, draining what went out: the number of
- * bytes, or -1 with errno (EAGAIN: the rest waits for conn_tls_wait). */
-ssize_t conn_tls_write(struct conn *c, struct evbuffer *out);
-
-/* OpenSSL cannot go on until the socket is writable: call conn_flush
- * (and the read that was blocked, if any) once it is. */
-void conn_tls_wait(struct conn *c);
+/* Write out's bytes, encrypted, consuming what went out: the number of
+ * bytes, or -1 with errno (EAGAIN: the rest waits for the connection's
+ * write event, which then also retries a read that needed the socket
+ * writable). */
+ssize_t conn_tls_write(struct conn *c, struct bytebuf *out);
 
 /* Say goodbye (close_notify, without waiting) and free the session. */
 void conn_tls_end(struct conn *c);

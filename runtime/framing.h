@@ -1,10 +1,8 @@
-/* framing.h: cut lines out of an input buffer, bounded by MaxLineLength. */
+/* framing.h: cut lines out of buffered input, bounded by MaxLineLength. */
 #ifndef TINE_FRAMING_H
 #define TINE_FRAMING_H
 
 #include <stddef.h>
-
-struct evbuffer;
 
 enum frame_result {
     FRAME_INCOMPLETE,   /* no whole line yet, and within the limit */
@@ -12,11 +10,11 @@ enum frame_result {
     FRAME_TOO_LONG      /* the line is (or will be) over max_len */
 };
 
-/* Find the next line in `in` ending in "\n" or "\r\n", without removing
- * it. A line longer than max_len is FRAME_TOO_LONG as soon as more than
- * max_len bytes without an end of line are buffered, so memory stays
- * bounded. */
-enum frame_result framing_next_line(struct evbuffer *in, size_t max_len,
-                                    size_t *line_len, size_t *eol_len);
+/* Find the first line in data[0..len) ending in "\n" or "\r\n". A line
+ * longer than max_len is FRAME_TOO_LONG as soon as more than max_len
+ * bytes without an end of line are buffered, so memory stays bounded. */
+enum frame_result framing_next_line(const char *data, size_t len,
+                                    size_t max_len, size_t *line_len,
+                                    size_t *eol_len);
 
 #endif

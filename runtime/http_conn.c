@@ -3,7 +3,6 @@
  * request) stays there until the current one has been answered. */
 #include "http_conn.h"
 
-#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,21 +95,21 @@ static void send_continue(struct conn *c)
     if (conn_write_check(c) == 0) conn_write(c, cont, sizeof(cont) - 1);
 }
 
-void http_conn_deliver(struct conn *c, struct evbuffer *in)
+size_t http_conn_deliver(struct conn *c, const char *data, size_t len)
 {
     struct http_conn *hc = c->http;
-    while (!conn_input_held(c) && evbuffer_get_length(in) > 0) {
-        size_t len = evbuffer_get_length(in), took = 0;
-        const char *data = (const char *)evbuffer_pullup(in, -1);
+    size_t off = 0;
+    while (!conn_input_held(c) && off < len) {
+        size_t took = 0;
         if (!http_reader_busy(hc->reader))
             hc->request_started = clock_coarse();
-        enum http_read ev = http_reader_feed(hc->reader, data, len, &took);
-        evbuffer_drain(in, took);
+        enum http_read ev =
+            http_reader_feed(hc->reader, data + off, len - off, &took);
+        off += took;
         if (ev == HTTP_READ_REFUSED) {
-            evbuffer_drain(in, evbuffer_get_length(in));
             refuse(c, http_reader_status(hc->reader),
                    http_reader_reason(hc->reader));
-            return;
+            return len;
         }
         if (ev == HTTP_READ_HEAD &&
             http_reader_request(hc->reader)->expect_continue)
@@ -120,6 +119,7 @@ void http_conn_deliver(struct conn *c, struct evbuffer *in)
     }
     if (c->tasks == 0 && !http_reader_busy(hc->reader))
         hc->idle_since = clock_coarse();
+    return off;
 }
 
 void http_conn_sweep(struct conn *c, double now)

@@ -6,8 +6,9 @@
 #ifndef TINE_HTTP_CONN_H
 #define TINE_HTTP_CONN_H
 
+#include <stddef.h>
+
 struct conn;
-struct evbuffer;
 struct settings;
 
 struct http_conn;
@@ -17,10 +18,11 @@ struct http_conn *http_conn_new(const struct settings *s);
 
 void http_conn_free(struct http_conn *hc);
 
-/* Read requests out of in and serve them one at a time, in order, while
- * c's input is not held (a waiting handler holds the next request). A
- * refused request is answered and c closes. */
-void http_conn_deliver(struct conn *c, struct evbuffer *in);
+/* Read requests out of data[0..len) and serve them one at a time, in
+ * order, while c's input is not held (a waiting handler holds the next
+ * request); the bytes taken (all of them once a refused request is
+ * answered and c closes). */
+size_t http_conn_deliver(struct conn *c, const char *data, size_t len);
 
 /* The child's sweep at time now: a request received too slowly is a 408,
  * an idle keep-alive connection past its time closes. */

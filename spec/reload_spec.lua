@@ -55,6 +55,9 @@ describe("a reload's top level", function()
   -- end nor freeze the master: it runs in a reading process of its own.
   local function misbehaves(top, expect)
     local server = T.start{script = script(1), children = 2}
+    -- both children up before the snapshot (start waits for the first)
+    assert.truthy(T.wait_until(function()
+      return #server:children() == 2 end, 10))
     local before = server:children()
     rewrite(server, script(2, top))
     T.signal(server.pid, "HUP")
