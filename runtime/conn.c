@@ -301,7 +301,7 @@ void conn_flush(struct conn *c)
         }
         if (bytebuf_len(&c->out) > 0) {  /* the rest when writable */
             c->writing = 1;
-            event_add(c->write_ev, NULL);
+            if (!c->tls_write_blocked) event_add(c->write_ev, NULL);
         }
     }
     drained(c);
@@ -331,6 +331,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     (void)what;
     ssize_t n = c->tls ? conn_tls_read(c, buf, CONN_READ_SIZE)
                        : recv(fd, buf, CONN_READ_SIZE, 0);
+    int err = errno;
+    if (c->tls_write_blocked) {  /* the handshake moved: write again */
+        c->tls_write_blocked = 0;
+        c->writing = 0;
+        conn_set_mark_dirty(c->set, c);
+    }
     if (n > 0) {
         c->last_input = clock_coarse();
         take_input(c, buf, (size_t)n);
@@ -338,8 +344,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         c->eof_seen = 1;
         update_reading(c);  /* EOF stays readable: stop watching */
         conn_deliver_held(c);
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        on_error(c, errno);
+    } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
+        on_error(c, err);
     }
 }
 

@@ -54,6 +54,8 @@ struct conn {
     double opened;            /* coarse time it was accepted */
     struct ssl_st *tls;       /* a TLS listener's connection; else NULL */
     int tls_read_blocked;     /* TLS: a read waits for writable */
+    int tls_write_blocked;    /* TLS: a write waits for the client's bytes
+                               * (the handshake): retried after a read */
 };
 
 /* Take over the accepted socket fd (speaking TLS with the tls context

@@ -81,6 +81,8 @@ ssize_t conn_tls_write(struct conn *c, struct bytebuf *out)
         int n = SSL_write(c->tls, bytebuf_head(out), (int)len);
         if (n <= 0) {
             int e = failure(c, n);
+            if (SSL_get_error(c->tls, n) == SSL_ERROR_WANT_READ)
+                c->tls_write_blocked = 1;
             errno = e ? e : EPIPE;
             return total > 0 && e == EAGAIN ? (ssize_t)total : -1;
         }

@@ -23,9 +23,10 @@ int conn_tls_start(struct conn *c, SSL_CTX *ctx, int fd);
 ssize_t conn_tls_read(struct conn *c, char *buf, size_t cap);
 
 /* Write out's bytes, encrypted, consuming what went out: the number of
- * bytes, or -1 with errno (EAGAIN: the rest waits for the connection's
- * write event, which then also retries a read that needed the socket
- * writable). */
+ * bytes, or -1 with errno. EAGAIN: the rest waits for the connection's
+ * write event (which then also retries a read that needed the socket
+ * writable), or, with tls_write_blocked set, for the client's next bytes
+ * (a handshake not finished yet: waiting for writable would spin). */
 ssize_t conn_tls_write(struct conn *c, struct bytebuf *out);
 
 /* Say goodbye (close_notify, without waiting) and free the session. */

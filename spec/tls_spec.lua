@@ -92,6 +92,33 @@ describe("TLS", function()
     s:close()
   end)
 
+  it("waits for a silent client's handshake without spinning, then greets it", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\nStartServer = 1\n")
+                           :format(cert, key) .. ECHO:gsub("StartServer = 2\n", ""),
+                           children = 1}
+    local child = server:children()[1]
+    -- CPU ticks (1/100 s) the child has used so far
+    local function ticks()
+      local stat = T.read_file("/proc/" .. child .. "/stat")
+      local fields = {}
+      for f in stat:match("%) (.*)"):gmatch("%S+") do fields[#fields + 1] = f end
+      return tonumber(fields[12]) + tonumber(fields[13])
+    end
+    local raw = server:connect()  -- TCP only: no ClientHello yet
+    socket.sleep(0.2)  -- accepted, ClientConnected has queued the greeting
+    local before = ticks()
+    socket.sleep(1)
+    -- a child spinning on "writable" while the handshake waits burns ~100
+    local used = ticks() - before
+    assert.is_true(used < 30, "the child used " .. used .. " ticks in 1 s")
+    local s = assert(ssl.wrap(raw, {mode = "client", protocol = "any",
+                                    verify = "none"}))
+    s:settimeout(3)
+    assert(s:dohandshake())
+    assert.equal("hi 0", s:receive("*l"))
+    s:close()
+  end)
+
   it("speaks HTTP over TLS, offering ALPN http/1.1", function()
     local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
                            .. 'Filter = "http"\nHandlers = {{"^/$", function() return "secure\\n" end}}\n',
