@@ -21,7 +21,8 @@
 # of POINTS the throughput there over that at the smallest, per side.
 # Writes OUT/<curve>.tsv (x, tine req/s, tine p99 ms, other req/s, other
 # p99 ms, errors each side: summed over rounds, -1 if a run failed) and
-# OUT/<curve>.txt (the table); scale_plot.sh turns the TSVs into PNGs.
+# OUT/<curve>.txt (the table), and each run's output in OUT/runs/;
+# scale_plot.sh turns the TSVs into PNGs.
 #
 # Environment: ROUNDS (3), DURATION (3), WARMUP (1), POINTS
 # ("50 500 2000 10000"), CHILDREN_POINTS ("2 8 32"), CHILDREN_CONNS (500),
@@ -42,7 +43,7 @@ read -r -a POINTS <<<"${POINTS:-50 500 2000 10000}"
 read -r -a CHILDREN_POINTS <<<"${CHILDREN_POINTS:-2 8 32}"
 read -r -a CURVES <<<"${CURVES:-conns children newconn http}"
 OUT=${OUT:-$WORK/out}
-mkdir -p "$OUT"
+mkdir -p "$OUT/runs"
 HTTP_SCRIPT=$BENCH_DIR/http_routes.lua
 
 MOST=$(printf '%s\n' "${POINTS[@]}" "$CHILDREN_CONNS" "$NEWCONN_CONNS" | sort -n | tail -1)
@@ -73,6 +74,7 @@ point() {
     line=$(printf '%-8s %6s round %d:' "$curve" "$x" "$r")
     for s in "${order[@]}"; do
       read -r rps p99 err <<<"$("$fn" "${target[$s]}" "$curve-$x-$s-$r")"
+      cp "$WORK/$curve-$x-$s-$r".* "$OUT/runs/" 2>/dev/null || true
       R[$s]+=" $rps" P[$s]+=" $p99" E[$s]+=" $err"
       line+=$(printf '  %s %8.0f req/s p99 %8.2f ms errors %s' "$s" "$rps" "$p99" "$err")
     done
