@@ -22,11 +22,7 @@
 # (ECDSA P-256 or RSA 2048), so "close" measures full handshakes. Needs
 # nginx, libnginx-mod-http-lua, wrk, curl (and openssl for TLS).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-if [ $# = 0 ] && [ -z "${BUILD_DIR:-}" ]; then
-  BUILD_DIR=$ROOT/build-rel
-  [ -x "$BUILD_DIR/tine" ] || BUILD_DIR=$ROOT/build
-fi
+DEFAULT_BUILD=build-rel
 source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
@@ -35,14 +31,7 @@ WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-50}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-2}
-NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
-
-for tool in nginx wrk curl; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light libnginx-mod-http-lua wrk curl)" >&2; exit 2; }
-done
-for so in ndk_http_module.so ngx_http_lua_module.so; do
-  [ -f "$NGINX_MODULES/$so" ] || { echo "missing $NGINX_MODULES/$so (libnginx-mod-http-lua)" >&2; exit 2; }
-done
+need_http_tools
 
 read -r -a ROUTES <<< "${ROUTES:-hello user json}"
 SCHEME=http TLS_FLAGS=() NGINX_SSL="" NGINX_TLS=""
@@ -77,19 +66,6 @@ check_routes() {
   done
 }
 
-# Wait up to 10 s for PID to answer HTTP on PORT (any status).
-# usage: wait_http PORT PID; prints why not and fails.
-wait_http() {
-  local port=$1 pid=$2 end=$((SECONDS + 10))
-  while [ $SECONDS -lt $end ]; do
-    kill -0 "$pid" 2>/dev/null || { echo "it exited"; return 1; }
-    [ "$(curl -sk -m 1 -o /dev/null -w '%{http_code}' "$SCHEME://127.0.0.1:$port/hello" || true)" != 000 ] && return 0
-    sleep 0.1
-  done
-  echo "no HTTP answer on port $port within 10 s"
-  return 1
-}
-
 print_machine
 echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //'), lua-nginx-module $(dpkg-query -W -f '${Version}' libnginx-mod-http-lua 2>/dev/null || echo '?');" \
      "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
@@ -97,19 +73,9 @@ echo "method: wrk -t$THREADS -c$CONNS --latency, $SCHEME${TLS:+ ($TLS)}, $WORKER
      "$ROUNDS alternating rounds of ${DURATION} s after ${WARMUP} s warm-up"
 echo
 
-# nginx, everything it writes in WORK/nginx.
-NGINX_DIR=$WORK/nginx
-mkdir -p "$NGINX_DIR"
-NGINX_PORT=$(free_port)
-sed -e "s|@DIR@|$NGINX_DIR|g; s|@PORT@|$NGINX_PORT|g; s|@WORKERS@|$WORKERS|g; s|@MODULES@|$NGINX_MODULES|g" \
-    -e "s|@SSL@|$NGINX_SSL|; s|@TLS@|$NGINX_TLS|" \
-  "$BENCH_DIR/nginx_http.conf.in" >"$NGINX_DIR/nginx.conf"
-nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" >"$NGINX_DIR/stdout" 2>&1 &
-NGINX_PID=$!
-STARTED_PIDS+=("$NGINX_PID")
-if ! why=$(wait_http "$NGINX_PORT" "$NGINX_PID") || ! why=$(check_routes "$NGINX_PORT"); then
+start_nginx "$WORKERS"
+if ! why=$(check_routes "$NGINX_PORT"); then
   echo "nginx is not serving the routes: $why" >&2
-  tail -5 "$NGINX_DIR/stdout" "$NGINX_DIR/error.log" >&2
   exit 1
 fi
 echo "nginx master $NGINX_PID port $NGINX_PORT, workers $(children_of "$NGINX_PID" | paste -sd' '): routes OK"
@@ -134,25 +100,12 @@ else
 fi
 echo
 
-# One wrk run after a warm-up; prints "rps p99_ms errors" (errors: socket
-# errors plus non-2xx answers; -1 if wrk gave no result).
+# One wrk run of ROUTE on PORT; prints "rps p99_ms errors" (wrk_result).
 # usage: measure PORT ROUTE TAG [wrk flags...]
 measure() {
-  local port=$1 route=$2 out=$WORK/$3.wrk
+  local port=$1 route=$2 tag=$3
   shift 3
-  local url=$SCHEME://127.0.0.1:$port${URL[$route]}
-  if [ "$WARMUP" != 0 ]; then
-    timeout $((${WARMUP%.*} + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
-  fi
-  timeout $((${DURATION%.*} + 30)) \
-    wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 || true
-  awk 'function ms(v) { u = v; sub(/^[0-9.]+/, "", u); v += 0
-                        return u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v }
-       /^Requests\/sec:/ { rps = $2 }
-       /^ +99% / { p99 = ms($2) }
-       /^ +Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
-       /^ +Non-2xx or 3xx responses:/ { err += $NF }
-       END { if (rps == "") print "0 0 -1"; else printf "%s %.3f %d\n", rps, p99, err }' "$out"
+  wrk_result "$SCHEME://127.0.0.1:$port${URL[$route]}" "$tag" "$@"
 }
 
 declare -A RPS P99 ERR   # key "side mode route": one value per round

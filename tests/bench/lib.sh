@@ -4,7 +4,14 @@
 # is bounded.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BUILD_DIR=${1:-${BUILD_DIR:-$(cd "$BENCH_DIR/../.." && pwd)/build}}
+# The build: the first argument, else BUILD_DIR, else DEFAULT_BUILD (a
+# directory of the checkout a script may name before sourcing this, used
+# when it holds a tine), else build/.
+ROOT=$(cd "$BENCH_DIR/../.." && pwd)
+if [ -z "${1:-}${BUILD_DIR:-}" ] && [ -n "${DEFAULT_BUILD:-}" ] && [ -x "$ROOT/$DEFAULT_BUILD/tine" ]; then
+  BUILD_DIR=$ROOT/$DEFAULT_BUILD
+fi
+BUILD_DIR=${1:-${BUILD_DIR:-$ROOT/build}}
 TINE=$BUILD_DIR/tine
 LOADGEN=$BUILD_DIR/tests/bench/loadgen
 FLOOR=$BUILD_DIR/tests/bench/floor
@@ -101,13 +108,23 @@ start_redis() {
 }
 
 # One closed-loop loadgen run of 32-byte echoed lines against PORT, with
-# CONNS, DURATION and WARMUP; prints "rps p99_us" (0 0 if it failed).
-rps_of() {
-  local port=$1 out=$WORK/run.out r
-  timeout $((${DURATION%.*} + ${WARMUP%.*} + 30)) \
+# CONNS, DURATION and WARMUP (which starts once every connection is open)
+# and the flags given; prints its RESULT line, or one with rps=0 p99_us=0
+# errors=-1 if it failed (the full output goes to WORK/loadgen.out).
+# usage: loadgen_result PORT [loadgen flags...]
+loadgen_result() {
+  local port=$1 out=$WORK/loadgen.out
+  shift
+  timeout $((${DURATION%.*} + ${WARMUP%.*} + 90)) \
     "$LOADGEN" --port "$port" --conns "$CONNS" --size 32 \
-    --duration "$DURATION" --warmup "$WARMUP" --expect-echo >"$out" 2>&1 || true
-  r=$(grep '^RESULT' "$out" || echo 'RESULT rps=0 p99_us=0')
+    --duration "$DURATION" --warmup "$WARMUP" --expect-echo "$@" >"$out" 2>&1 || true
+  grep '^RESULT' "$out" || echo "RESULT rps=0 p99_us=0 errors=-1 (loadgen failed: $(tail -1 "$out"))"
+}
+
+# loadgen_result, as "rps p99_us" (0 0 if it failed).
+rps_of() {
+  local r
+  r=$(loadgen_result "$@")
   echo "$(field rps "$r") $(field p99_us "$r")"
 }
 
@@ -150,3 +167,75 @@ start_tine() {
 
 # Pids of the children of a master.
 children_of() { pgrep -P "$1" | sort -n; }
+
+# HTTP against nginx + lua (http.sh, scale.sh): the tools, nginx's start,
+# a wait for an HTTP answer, one wrk run.
+NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
+SCHEME=${SCHEME:-http}
+
+# Exit 2, saying what to install, unless nginx with lua, wrk and curl are here.
+need_http_tools() {
+  local tool so
+  for tool in nginx wrk curl; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light libnginx-mod-http-lua wrk curl)" >&2; exit 2; }
+  done
+  for so in ndk_http_module.so ngx_http_lua_module.so; do
+    [ -f "$NGINX_MODULES/$so" ] || { echo "missing $NGINX_MODULES/$so (libnginx-mod-http-lua)" >&2; exit 2; }
+  done
+}
+
+# Wait up to 10 s for PID to answer HTTP on PORT (any status).
+# usage: wait_http PORT PID; prints why not and fails.
+wait_http() {
+  local port=$1 pid=$2 end=$((SECONDS + 10))
+  while [ $SECONDS -lt $end ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "it exited"; return 1; }
+    [ "$(curl -sk -m 1 -o /dev/null -w '%{http_code}' "$SCHEME://127.0.0.1:$port/hello" || true)" != 000 ] && return 0
+    sleep 0.1
+  done
+  echo "no HTTP answer on port $port within 10 s"
+  return 1
+}
+
+# Start nginx + lua (nginx_http.conf.in, with NGINX_SSL and NGINX_TLS for
+# HTTPS) on a free loopback port with WORKERS worker processes of at most
+# CONNECTIONS connections each, everything it writes in WORK/nginx; wait
+# until it answers, else show its logs and exit 1. Sets NGINX_PID and
+# NGINX_PORT. usage: start_nginx WORKERS [CONNECTIONS (4096)]
+start_nginx() {
+  local dir=$WORK/nginx why
+  mkdir -p "$dir"
+  NGINX_PORT=$(free_port)
+  sed -e "s|@DIR@|$dir|g; s|@PORT@|$NGINX_PORT|g; s|@WORKERS@|$1|g; s|@MODULES@|$NGINX_MODULES|g" \
+      -e "s|@CONNECTIONS@|${2:-4096}|; s|@SSL@|${NGINX_SSL:-}|; s|@TLS@|${NGINX_TLS:-}|" \
+    "$BENCH_DIR/nginx_http.conf.in" >"$dir/nginx.conf"
+  nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
+  NGINX_PID=$!
+  STARTED_PIDS+=("$NGINX_PID")
+  if ! why=$(wait_http "$NGINX_PORT" "$NGINX_PID"); then
+    echo "nginx does not answer: $why" >&2
+    tail -5 "$dir/stdout" "$dir/error.log" >&2
+    exit 1
+  fi
+}
+
+# One wrk run of URL (THREADS threads, CONNS connections, DURATION s)
+# after WARMUP s of unmeasured load; prints "rps p99_ms errors" (errors:
+# socket errors plus non-2xx answers; -1 if wrk gave no result); wrk's
+# output in WORK/TAG.wrk. usage: wrk_result URL TAG [wrk flags...]
+wrk_result() {
+  local url=$1 out=$WORK/$2.wrk
+  shift 2
+  if [ "$WARMUP" != 0 ]; then
+    timeout $((${WARMUP%.*} + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+  fi
+  timeout $((${DURATION%.*} + 30)) \
+    wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 || true
+  awk 'function ms(v) { u = v; sub(/^[0-9.]+/, "", u); v += 0
+                        return u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v }
+       /^Requests\/sec:/ { rps = $2 }
+       /^ +99% / { p99 = ms($2) }
+       /^ +Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+       /^ +Non-2xx or 3xx responses:/ { err += $NF }
+       END { if (rps == "") print "0 0 -1"; else printf "%s %.3f %d\n", rps, p99, err }' "$out"
+}

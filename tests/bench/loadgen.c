@@ -4,6 +4,8 @@
  * connections sends one line, waits for the reply line, and sends the next
  * (persistent), or connects, sends one line, reads the reply and closes
  * (--new-conn). --hold N only opens N connections and keeps them open.
+ * Persistent and held connections are opened --open-batch at a time; a
+ * persistent run's warm-up starts once every connection has been open.
  * Every run is bounded: --duration (after --warmup), a per-request
  * timeout, and SIGINT/SIGTERM end it early with the figures so far.
  *
@@ -60,6 +62,7 @@ struct conn {
     char *rbuf;
     char *req;
     unsigned long seq;
+    int opened;           /* has been connected at least once */
 };
 
 /* Options. */
@@ -71,9 +74,9 @@ static size_t opt_size = 32;
 static double opt_duration = 5, opt_warmup = 0, opt_timeout = 5;
 static int opt_new_conn, opt_greeting, opt_expect_echo;
 static long opt_hold;
-static int opt_hold_batch = 256;
+static int opt_open_batch = 256;  /* most connects at once, not --new-conn */
 static long opt_requests;   /* 0: no limit */
-static double opt_open_limit = 60;  /* --hold: most seconds for opening */
+static double opt_open_limit = 60;  /* most seconds for opening */
 static int cpu_pids[64], ncpu_pids;  /* --cpu-pids: the server's processes */
 
 /* State. */
@@ -87,7 +90,7 @@ static double t_begin, t_measure, t_end;
 static unsigned long errors[E_KINDS];
 static unsigned long err_by_errno[E_KINDS][256];
 static unsigned long requests, issued;
-static unsigned long greeted, held, connects;
+static unsigned long greeted, held, connects, opened;
 static uint32_t *lat;
 static size_t nlat, caplat;
 
@@ -110,12 +113,14 @@ static void usage(FILE *f)
         "usage: loadgen [--host H] [--port P | --unix PATH] [--conns N]\n"
         "               [--size B] [--duration S] [--warmup S] [--timeout S]\n"
         "               [--new-conn] [--greeting] [--expect-echo]\n"
-        "               [--requests N] [--hold N [--hold-batch K]]\n"
+        "               [--requests N] [--hold N] [--open-batch K]\n"
         "       loadgen --free-port     print a free loopback TCP port\n"
         "  --size B      request line length including \"\\n\" (default 32)\n"
         "  --new-conn    one connection per request (connect, send, read, close)\n"
         "  --hold N      open N connections (greeted if --greeting), hold them\n"
         "                for --duration, report how many were greeted\n"
+        "  --open-batch K  most connects under way at once, except with\n"
+        "                --new-conn (default 256; --hold-batch is the same)\n"
         "  --requests N  send exactly N requests, then stop (no warm-up)\n"
         "  --timeout S   per-request timeout, connect included (default 5)\n"
         "  --cpu-pids P,P,...  also report the CPU time these processes\n"
@@ -245,6 +250,10 @@ static void begin_request(struct conn *c, double t)
 static void on_connected(struct conn *c, double t)
 {
     connects++;
+    if (!c->opened) {
+        c->opened = 1;
+        opened++;
+    }
     if (opt_greeting) {
         c->state = ST_GREETING;
         set_events(c, EPOLLIN);
@@ -434,7 +443,7 @@ static void scan(double t, int *opening)
     for (int i = 0; i < nconns; i++) {
         struct conn *c = &conns[i];
         if (c->state != ST_IDLE || t < c->retry_at) continue;
-        if (opt_hold && open_now >= opt_hold_batch) break;
+        if (!opt_new_conn && open_now >= opt_open_batch) break;
         start_conn(c, t);
         if (c->state == ST_CONNECTING || c->state == ST_GREETING) open_now++;
     }
@@ -580,6 +589,7 @@ static int parse_args(int argc, char **argv)
         {"new-conn", no_argument, 0, 'n'},
         {"hold", required_argument, 0, 'H'},
         {"hold-batch", required_argument, 0, 'B'},
+        {"open-batch", required_argument, 0, 'B'},
         {"greeting", no_argument, 0, 'g'},
         {"expect-echo", no_argument, 0, 'e'},
         {"requests", required_argument, 0, 'r'},
@@ -600,7 +610,7 @@ static int parse_args(int argc, char **argv)
         case 't': opt_timeout = atof(optarg); break;
         case 'n': opt_new_conn = 1; break;
         case 'H': opt_hold = atol(optarg); break;
-        case 'B': opt_hold_batch = atoi(optarg); break;
+        case 'B': opt_open_batch = atoi(optarg); break;
         case 'g': opt_greeting = 1; break;
         case 'e': opt_expect_echo = 1; break;
         case 'r': opt_requests = atol(optarg); break;
@@ -611,7 +621,7 @@ static int parse_args(int argc, char **argv)
     }
     if (optind < argc || opt_conns < 1 || opt_size < 2 || opt_size > 1 << 20 ||
         opt_duration <= 0 || opt_warmup < 0 || opt_timeout <= 0 ||
-        opt_hold < 0 || opt_hold_batch < 1 || opt_requests < 0 ||
+        opt_hold < 0 || opt_open_batch < 1 || opt_requests < 0 ||
         opt_port < 1 || opt_port > 65535) {
         usage(stderr);
         return -1;
@@ -704,43 +714,32 @@ static int run_hold(void)
     return (held == (unsigned long)opt_hold && total_errors() == 0) ? 0 : 1;
 }
 
-static int run_load(void)
+/* Persistent runs (without --requests) measure only once every connection
+ * has been open: then the warm-up starts. Called each loop turn; returns
+ * 1 while the run is still opening. */
+static int open_phase(double t, double *open_ms)
 {
-    double t = now(), last_scan = 0;
-    t_begin = t;
+    if (opened < (unsigned long)nconns && t - t_begin < opt_open_limit)
+        return 1;
+    *open_ms = (t - t_begin) * 1e3;
     t_measure = t + opt_warmup;
     t_end = t_measure + opt_duration;
-    double srv0 = 0, self0 = 0, srv1, self1;
-    int sampled = 0;
-    for (int i = 0; i < nconns; i++) start_conn(&conns[i], t);
-    while (!stop_flag && t < t_end) {
-        if (!sampled && t >= t_measure) {
-            srv0 = server_ns();
-            self0 = run_ns(0);
-            sampled = 1;
-        }
-        if (t - last_scan >= 0.02) {
-            scan(t, NULL);
-            last_scan = t;
-            if (opt_requests && issued >= (unsigned long)opt_requests &&
-                !any_busy())
-                break;
-        }
-        loop_once(10);
-        t = now();
-    }
-    srv1 = server_ns();
-    self1 = run_ns(0);
+    return 0;
+}
+
+/* Print the figures of a load run over [t_measure, t) (at most t_end). */
+static void report_load(double t, double srv_us, double self_us,
+                        double open_ms)
+{
     double span = (t < t_end ? t : t_end) - t_measure;
     if (span <= 0) span = 1e-9;
-    double srv_us = (srv1 - srv0) / 1e3, self_us = (self1 - self0) / 1e3;
     double srv_per_req = requests ? srv_us / (double)requests : 0;
     qsort(lat, nlat, sizeof(*lat), cmp_u32);
     double rps = (double)requests / span;
     const char *mode = opt_new_conn ? "new-conn" : "persistent";
-    printf("%s: %d conns, %zu-byte lines, %.2f s measured after %.2f s "
-           "warm-up%s\n", mode, opt_conns, opt_size, span, opt_warmup,
-           stop_flag ? " (stopped early)" : "");
+    printf("%s: %d conns (opened in %.0f ms), %zu-byte lines, %.2f s "
+           "measured after %.2f s warm-up%s\n", mode, opt_conns, open_ms,
+           opt_size, span, opt_warmup, stop_flag ? " (stopped early)" : "");
     printf("requests %lu  rps %.0f  latency us p50 %u p90 %u p99 %u max %u\n",
            requests, rps, pct(0.50), pct(0.90), pct(0.99),
            nlat ? lat[nlat - 1] : 0);
@@ -753,14 +752,46 @@ static int run_load(void)
     printf("\n");
     print_errors();
     printf("RESULT mode=%s conns=%d size=%zu seconds=%.3f requests=%lu "
-           "rps=%.0f p50_us=%u p90_us=%u p99_us=%u max_us=%u connects=%lu",
-           mode, opt_conns, opt_size, span, requests, rps, pct(0.50),
-           pct(0.90), pct(0.99), nlat ? lat[nlat - 1] : 0, connects);
+           "rps=%.0f p50_us=%u p90_us=%u p99_us=%u max_us=%u connects=%lu "
+           "open_ms=%.0f", mode, opt_conns, opt_size, span, requests, rps,
+           pct(0.50), pct(0.90), pct(0.99), nlat ? lat[nlat - 1] : 0,
+           connects, open_ms);
     printf(" loadgen_cpu_pct=%.0f", self_us / span / 1e4);
     if (ncpu_pids)
         printf(" server_cpu_pct=%.0f server_cpu_us_per_req=%.2f",
                srv_us / span / 1e4, srv_per_req);
     print_error_fields();
+}
+
+static int run_load(void)
+{
+    double t = now(), last_scan = -1, open_ms = 0;
+    int opening = !opt_new_conn && !opt_requests;
+    t_begin = t;
+    t_measure = opening ? 1e300 : t + opt_warmup;
+    t_end = t_measure + opt_duration;
+    double srv0 = 0, self0 = 0;
+    int sampled = 0;
+    while (!stop_flag && t < t_end) {
+        if (opening) opening = open_phase(t, &open_ms);
+        if (!sampled && t >= t_measure) {
+            srv0 = server_ns();
+            self0 = run_ns(0);
+            sampled = 1;
+        }
+        if (t - last_scan >= (opening ? 0.005 : 0.02)) {
+            scan(t, NULL);
+            last_scan = t;
+            if (opt_requests && issued >= (unsigned long)opt_requests &&
+                !any_busy())
+                break;
+        }
+        loop_once(opening ? 5 : 10);
+        t = now();
+    }
+    double srv_us = sampled ? (server_ns() - srv0) / 1e3 : 0;
+    double self_us = sampled ? (run_ns(0) - self0) / 1e3 : 0;
+    report_load(t, srv_us, self_us, open_ms);
     return 0;
 }
 
