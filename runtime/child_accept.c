@@ -16,9 +16,6 @@
 #include "log.h"
 #include "scoreboard.h"
 
-#define ACCEPT_BATCH 4           /* accepts per wake-up: small, so a burst
-                                  * never takes a child past ACCEPT_SLACK
-                                  * and into a yield (short connections) */
 #define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
 /* Accept by load: a child holding more than ACCEPT_SLACK connections above
  * its least busy accepting sibling leaves new ones to the others for
@@ -83,6 +80,12 @@ static int yield_to_siblings(struct child *ch)
     return 1;
 }
 
+int child_accept_batch(long conns)
+{
+    long batch = 4 + conns / 32;
+    return batch > 64 ? 64 : (int)batch;
+}
+
 void child_on_accept_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct child *ch = arg;
@@ -116,7 +119,8 @@ void child_on_accept(evutil_socket_t fd, short what, void *arg)
     struct child_listener *l = arg;
     struct child *ch = l->ch;
     (void)what;
-    for (int i = 0; i < ACCEPT_BATCH && ch->accepting; i++) {
+    int batch = child_accept_batch(child_connections(ch));
+    for (int i = 0; i < batch && ch->accepting; i++) {
         if (yield_to_siblings(ch)) return;
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);

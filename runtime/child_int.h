@@ -59,6 +59,13 @@ struct child {
 /* Accept exactly while nothing holds accepting back. */
 void child_update_accepting(struct child *ch);
 
+/* Accepts per wake-up for a child holding conns connections: a few while
+ * it holds few, so a burst of short connections does not take it past the
+ * accept-by-load slack and into a yield; more as it holds more, since its
+ * loop turns take longer then and clients would wait in the listen queue
+ * for seconds (a sibling's lead stays bounded by the slack either way). */
+int child_accept_batch(long conns);
+
 /* End the loop once a stopping child has no connection left. */
 void child_maybe_finish(struct child *ch);
 
