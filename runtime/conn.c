@@ -1,5 +1,6 @@
-/* conn.c: a client connection. A connection is never freed from inside a
- * call into Lua: closing marks it and lets the event loop finish it. */
+/* conn.c: a client connection: its life, reading and delivering its input
+ * (conn_output.c has its output). A connection is never freed from inside
+ * a call into Lua: closing marks it and lets the event loop finish it. */
 #include "conn.h"
 
 #include <arpa/inet.h>
@@ -17,14 +18,13 @@
 #include "clock.h"
 #include "conn_proxy.h"
 #include "conn_set.h"
+#include "conn_int.h"
 #include "conn_tls.h"
 #include "framing.h"
 #include "http_conn.h"
 #include "log.h"
 #include "lua_api.h"
 #include "settings.h"
-
-static void on_error(struct conn *c, int err);
 
 /* Is input held back: closing, paused by the script, too much output
  * queued, or a callback of this connection waiting? Held input stays
@@ -37,7 +37,7 @@ int conn_input_held(const struct conn *c)
 /* Read input only while nothing holds it back, and not after EOF. While
  * only a waiting callback holds it, read on up to one read's worth, so a
  * client that resets the connection meanwhile is seen at once. */
-static void update_reading(struct conn *c)
+void conn_update_reading(struct conn *c)
 {
     int only_waiting = !c->closing && !c->script_paused && !c->backpressure;
     int want = !c->eof_seen &&
@@ -51,9 +51,9 @@ static void update_reading(struct conn *c)
 
 /* Input is no longer held: deliver what was buffered meanwhile, from the
  * loop rather than from the caller. */
-static void release_input(struct conn *c)
+void conn_release_input(struct conn *c)
 {
-    update_reading(c);
+    conn_update_reading(c);
     if (!conn_input_held(c) && (bytebuf_len(&c->in) > 0 || c->eof_seen))
         conn_set_mark_input_due(c->set, c);
 }
@@ -70,7 +70,7 @@ static void on_disconnected_done(void *owner, int cb, int failed,
 /* The end, once no callback of the connection is waiting: free
  * everything, tell the child, and run ClientDisconnected (which may wait
  * on its own: its writes answer "closed"). */
-static void conn_finish(struct conn *c)
+void conn_finish(struct conn *c)
 {
     if (c->tasks > 0) {
         c->finish_pending = 1;
@@ -113,14 +113,14 @@ void conn_task_done(void *owner, int cb, int failed, const char *err)
         if (c->tasks == 0) conn_finish(c);
         return;
     }
-    release_input(c);
+    conn_release_input(c);
 }
 
 int conn_task_begun(struct conn *c, enum sched_result r)
 {
     if (r == SCHED_WAITING) {
         c->tasks++;
-        update_reading(c);
+        conn_update_reading(c);
     }
     return r == SCHED_FAILED ? -1 : 0;
 }
@@ -139,7 +139,7 @@ void conn_close(struct conn *c, const char *reason)
     if (c->closing) return;
     c->closing = 1;
     c->reason = reason;
-    update_reading(c);
+    conn_update_reading(c);
     /* The next flush finishes the connection once its output is sent. */
     conn_set_mark_dirty(c->set, c);
 }
@@ -147,7 +147,7 @@ void conn_close(struct conn *c, const char *reason)
 /* A connection-level error: close, then tell ClientError. The connection
  * is closing first, so a write from ClientError answers "closed" instead
  * of failing the connection again. */
-static void conn_fail(struct conn *c, const char *message)
+void conn_fail(struct conn *c, const char *message)
 {
     conn_close(c, "error");
     call_client(c, CB_CLIENT_ERROR, message, strlen(message));
@@ -237,7 +237,7 @@ void conn_deliver_held(struct conn *c)
     bytebuf_consume(&c->in, took);
     bytebuf_trim(&c->in, CONN_BUF_KEEP);
     if (c->eof_seen && !conn_input_held(c)) conn_close(c, "eof");
-    else update_reading(c);  /* a waiting callback reads only so far */
+    else conn_update_reading(c);  /* a waiting callback reads only so far */
 }
 
 /* n bytes came in buf (the child's read buffer): deliver them straight
@@ -257,69 +257,7 @@ static void take_input(struct conn *c, const char *buf, size_t n)
         conn_fail(c, oom);
         return;
     }
-    update_reading(c);
-}
-
-/* Output has drained (to half of MaxOutputBuffer under back-pressure, or
- * to nothing): read again, and finish a closing connection. */
-static void drained(struct conn *c)
-{
-    size_t queued = bytebuf_len(&c->out);
-    size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (c->backpressure && queued <= limit / 2) {
-        c->backpressure = 0;
-        release_input(c);
-    }
-    if (queued > 0) return;
-    bytebuf_trim(&c->out, CONN_BUF_KEEP);
-    if (c->flush_wanted && !c->closing) {
-        c->flush_wanted = 0;
-        conn_set_mark_flushed(c->set, c);
-    }
-    if (c->closing && !c->finish_pending) conn_finish(c);
-}
-
-/* Send what out holds, consuming what went out: bytes sent, or -1 with
- * errno. */
-static ssize_t send_out(struct conn *c)
-{
-    if (c->tls) return conn_tls_write(c, &c->out);
-    ssize_t n = send(c->fd, bytebuf_head(&c->out), bytebuf_len(&c->out),
-                     MSG_NOSIGNAL);
-    if (n > 0) bytebuf_consume(&c->out, (size_t)n);
-    return n;
-}
-
-void conn_flush(struct conn *c)
-{
-    if (!c->writing && bytebuf_len(&c->out) > 0) {
-        ssize_t n = send_out(c);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-            errno != EINTR) {
-            on_error(c, errno);
-            return;
-        }
-        if (bytebuf_len(&c->out) > 0) {  /* the rest when writable */
-            c->writing = 1;
-            if (!c->tls_write_blocked) event_add(c->write_ev, NULL);
-        }
-    }
-    drained(c);
-}
-
-/* The socket is writable again: retry a TLS read that needed it, and
- * send on. */
-static void on_writable(evutil_socket_t fd, short what, void *arg)
-{
-    struct conn *c = arg;
-    (void)fd;
-    (void)what;
-    c->writing = 0;
-    if (c->tls_read_blocked) {
-        c->tls_read_blocked = 0;
-        event_active(c->read_ev, EV_READ, 1);
-    }
-    conn_flush(c);
+    conn_update_reading(c);
 }
 
 /* The socket is readable: one read into the child's read buffer, then
@@ -342,16 +280,16 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         take_input(c, buf, (size_t)n);
     } else if (n == 0) {  /* the client's EOF */
         c->eof_seen = 1;
-        update_reading(c);  /* EOF stays readable: stop watching */
+        conn_update_reading(c);  /* EOF stays readable: stop watching */
         conn_deliver_held(c);
     } else if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-        on_error(c, err);
+        conn_broken(c, err);
     }
 }
 
 /* The socket is broken (err): ClientError, and nothing queued can be sent
  * any more. */
-static void on_error(struct conn *c, int err)
+void conn_broken(struct conn *c, int err)
 {
     if (!c->closing) conn_fail(c, strerror(err));
     bytebuf_free(&c->out);
@@ -381,7 +319,7 @@ struct conn *conn_open(struct conn_set *set, int fd,
     addr_text(peer, c->remote_ip, sizeof(c->remote_ip), &c->remote_port);
     c->read_ev = event_new(set->base, fd, EV_READ | EV_PERSIST,
                            on_readable, c);
-    c->write_ev = event_new(set->base, fd, EV_WRITE, on_writable, c);
+    c->write_ev = event_new(set->base, fd, EV_WRITE, conn_on_writable, c);
     if (!c->read_ev || !c->write_ev ||
         (tls && conn_tls_start(c, tls, fd) < 0)) {
         if (c->read_ev) event_free(c->read_ev);
@@ -393,42 +331,16 @@ struct conn *conn_open(struct conn_set *set, int fd,
     if (set->s->filter == FILTER_HTTP) c->http = http_conn_new(set->s);
     conn_set_add(set, c);  /* assigns c->id */
     c->reason = "closed";
-    update_reading(c);
+    conn_update_reading(c);
     c->proxy_pending = set->s->proxy_protocol && peer->sa_family != AF_UNIX;
     if (!c->proxy_pending) conn_start(c);
     return c;
 }
 
-int conn_write_check(struct conn *c)
-{
-    if (c->closing) return -1;
-    size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (bytebuf_len(&c->out) > CONN_OUTPUT_CAP_FACTOR * limit) {
-        conn_fail(c, "output buffer full: the client does not read");
-        return -1;
-    }
-    return 0;
-}
-
-void conn_write(struct conn *c, const char *data, size_t len)
-{
-    size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (bytebuf_append(&c->out, data, len) < 0) {
-        conn_fail(c, "out of memory for the client's output");
-        return;
-    }
-    c->flush_wanted = 1;
-    conn_set_mark_dirty(c->set, c);
-    if (!c->backpressure && bytebuf_len(&c->out) > limit) {
-        c->backpressure = 1;
-        update_reading(c);
-    }
-}
-
 void conn_set_paused(struct conn *c, int paused)
 {
     c->script_paused = paused;
-    release_input(c);
+    conn_release_input(c);
 }
 
 void conn_abort(struct conn *c, const char *reason)
@@ -440,11 +352,6 @@ void conn_abort(struct conn *c, const char *reason)
     event_del(c->read_ev);
     event_del(c->write_ev);
     conn_finish(c);
-}
-
-size_t conn_output_queued(const struct conn *c)
-{
-    return bytebuf_len(&c->out);
 }
 
 void conn_notify_flushed(struct conn *c)

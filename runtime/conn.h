@@ -87,6 +87,14 @@ int conn_write_check(struct conn *c);
 /* Queue bytes for the client, after conn_write_check said yes. */
 void conn_write(struct conn *c, const char *data, size_t len);
 
+/* Queue a then b (blen may be 0) as one write, or do nothing at all and
+ * return -1 when conn_write_check would refuse or memory runs out: then
+ * the caller takes the way through conn_write_check, which fails the
+ * connection. 0 when queued. Never calls into Lua, so LuaJIT's FFI may
+ * call it (client:write's fast path). */
+int conn_write_pair(struct conn *c, const char *a, size_t alen,
+                    const char *b, size_t blen);
+
 /* Close once everything queued is sent; ClientDisconnected(reason) follows
  * from the event loop, never from inside the caller. */
 void conn_close(struct conn *c, const char *reason);

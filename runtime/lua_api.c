@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -281,6 +282,24 @@ static void set_client_methods(lua_State *L, struct lua_host *h,
     }
 }
 
+/* What client:write's fast path in tine.prelude needs (core.client):
+ * the methods (whose write it wraps), the key and metatable of a client's
+ * handle, and conn_write_pair as a pointer for LuaJIT's FFI. */
+static void push_client_parts(lua_State *L)
+{
+    lua_createtable(L, 0, 4);
+    luaL_getmetatable(L, CLIENT_MT);
+    lua_getfield(L, -1, "__index");
+    lua_setfield(L, -3, "methods");
+    lua_pop(L, 1);  /* client metatable */
+    lua_pushlightuserdata(L, (void *)&handle_key);
+    lua_setfield(L, -2, "handle_key");
+    luaL_getmetatable(L, HANDLE_MT);
+    lua_setfield(L, -2, "handle_mt");
+    lua_pushlightuserdata(L, (void *)(uintptr_t)conn_write_pair);
+    lua_setfield(L, -2, "write_pair");
+}
+
 static void register_metatables(lua_State *L, struct lua_host *h)
 {
     static const luaL_Reg client_methods[] = {
@@ -338,6 +357,8 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
     lua_setfield(L, -2, "wait_mark");
     sched_push_entries(&h->sched);
     lua_setfield(L, -2, "task_threads");
+    push_client_parts(L);
+    lua_setfield(L, -2, "client");
     lua_pushlightuserdata(L, NULL);      /* ngx.null, cjson.null */
     lua_setfield(L, -2, "null");
     lua_pushinteger(L, h->env.worker_id);

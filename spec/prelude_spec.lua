@@ -111,4 +111,79 @@ describe("tine.prelude.wrap_coroutines", function()
     assert.is_false(ok)
     assert.truthy(err:find("attempt to yield from outside a coroutine"))
   end)
+  describe("client:write's fast path", function()
+    local ffi = require "ffi"
+    -- A client as lua_api.c makes one: a table holding, under a light key,
+    -- a handle userdata whose first word is the connection. The handle
+    -- here is a file handle (a userdata whose first word is its FILE *,
+    -- standing for the connection). write_pair records and answers
+    -- `answer`; the slow path records.
+    local function client_with(answer)
+      local rec = {pairs = {}, slow = {}}
+      local handle_mt, key = {}, {}
+      local handle = io.tmpfile()
+      debug.setmetatable(handle, handle_mt)
+      rec.conn = ffi.cast("void **", handle)[0]
+      local parts = {
+        methods = {write = function(_, ...)
+          rec.slow[#rec.slow + 1] = select("#", ...)
+          return nil, "slow"
+        end},
+        handle_key = key, handle_mt = handle_mt,
+        write_pair = ffi.cast("int (*)(void *, const char *, size_t, const char *, size_t)",
+          function(c, a, alen, b, blen)
+            rec.pairs[#rec.pairs + 1] = {c, ffi.string(a, alen), ffi.string(b, blen)}
+            return answer
+          end)}
+      prelude.install_fast_write(parts)
+      return parts.methods.write, {[key] = handle}, rec, handle_mt
+    end
+
+    before_each(function() jit.off() end)  -- FFI callbacks: interpreter only
+    after_each(function() jit.on() end)
+
+    it("queues one or two strings with one call, through the handle's pointer", function()
+      local write, client, rec = client_with(0)
+      assert.is_true(write(client, "line", "\n"))
+      assert.is_true(write(client, "alone"))
+      assert.equal(2, #rec.pairs)
+      assert.is_true(rec.pairs[1][1] == rec.conn)
+      assert.same({"line", "\n"}, {rec.pairs[1][2], rec.pairs[1][3]})
+      assert.same({"alone", ""}, {rec.pairs[2][2], rec.pairs[2][3]})
+      assert.same({}, rec.slow)
+    end)
+
+    it("leaves everything else to the C function, arguments intact", function()
+      local write, client, rec, handle_mt = client_with(0)
+      write(client, "a", "b", "c")      -- three pieces
+      write(client, 42)                 -- a number
+      write(client, "a", nil)           -- a nil piece: the C function's error
+      write(client)                     -- nothing
+      write({}, "x")                    -- not a client
+      local forged = {}
+      for k in pairs(client) do forged[k] = newproxy(false) end
+      write(forged, "x")                -- a handle without its metatable
+      assert.same({}, rec.pairs)
+      assert.same({3, 1, 2, 0, 1, 1}, rec.slow)
+      assert.is_table(handle_mt)
+    end)
+
+    it("takes the C function when the connection refuses the write", function()
+      local write, client, rec = client_with(-1)
+      local ok, err = write(client, "late\n")
+      assert.is_nil(ok)
+      assert.equal("slow", err)
+      assert.equal(1, #rec.pairs)
+      assert.same({1}, rec.slow)
+    end)
+
+    it("takes the C function once the handle holds no connection", function()
+      local write, client, rec = client_with(0)
+      local _, handle = next(client)
+      ffi.cast("void **", handle)[0] = nil  -- as a detached client's handle
+      write(client, "x")
+      assert.same({}, rec.pairs)
+      assert.same({1}, rec.slow)
+    end)
+  end)
 end)

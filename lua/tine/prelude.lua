@@ -71,6 +71,39 @@ function P.print_line(...)
   return table.concat(parts, "\t")
 end
 
+-- client:write's fast path: a write of one or two strings (the common
+-- client:write(line, "\n")) goes through LuaJIT's FFI straight into the
+-- connection's output (conn_write_pair, which never calls back into Lua);
+-- anything else, and any write it refuses (closed, output over its cap,
+-- no memory), takes the C function, which answers or fails exactly as
+-- before. Replaces parts.methods.write.
+function P.install_fast_write(parts)
+  local ffi = require "ffi"
+  local slow = parts.methods.write
+  local key, handle_mt = parts.handle_key, parts.handle_mt
+  local conn_of = ffi.typeof("void **")
+  local write_pair = ffi.cast(
+    "int (*)(void *, const char *, size_t, const char *, size_t)",
+    parts.write_pair)
+  local cast, select, type, rawget = ffi.cast, select, type, rawget
+  local getmetatable = debug.getmetatable
+  parts.methods.write = function(self, ...)
+    local n = select("#", ...)
+    local a, b = ...
+    if (n == 1 or (n == 2 and type(b) == "string")) and type(a) == "string"
+       and type(self) == "table" then
+      local handle = rawget(self, key)
+      if handle ~= nil and getmetatable(handle) == handle_mt then
+        local c = cast(conn_of, handle)[0]
+        if c ~= nil and write_pair(c, a, #a, b or "", n == 2 and #b or 0) == 0 then
+          return true
+        end
+      end
+    end
+    return slow(self, ...)
+  end
+end
+
 -- Build the tine module from core and settings, make it the global `tine`
 -- and package.loaded.tine, and route print() to the log at "info".
 -- Returns the module.
@@ -78,6 +111,10 @@ function P.install(core, settings, env)
   env = env or _G
   local tine = {}
   for key, value in pairs(core) do tine[key] = value end
+  if core.client then
+    P.install_fast_write(core.client)
+    tine.client = nil
+  end
   tine.settings = P.readonly(settings, "tine.settings")
   env.tine = tine
   package.loaded.tine = tine
