@@ -161,9 +161,13 @@ SSL_CTX *tls_context_new(const char *cert, const char *key,
     if (set_protocols(ctx, protocols) < 0) goto fail;
     /* read whole records in one read(): conn_tls_read drains them */
     SSL_CTX_set_read_ahead(ctx, 1);
+    /* NO_AUTO_CHAIN: the chain is the file's; else a file holding only
+     * the leaf has OpenSSL try to build one from the (empty) store on
+     * every full handshake */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                              SSL_MODE_RELEASE_BUFFERS);
+                              SSL_MODE_RELEASE_BUFFERS |
+                              SSL_MODE_NO_AUTO_CHAIN);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 1);
     snprintf(what, sizeof(what), "TLS: no AES-256-CBC for session tickets");
