@@ -14,6 +14,10 @@
  * by tls_context_new (every context shares the master's store). */
 static struct tls_keys *ticket_keys;
 
+/* The tickets' cipher, fetched once by tls_context_new: EVP_aes_256_cbc()
+ * would make OpenSSL 3 look it up by name on every ticket. */
+static EVP_CIPHER *ticket_cipher;
+
 /* Put OpenSSL's last error (or `what` alone) into err. */
 static void ssl_error(const char *what, char *err, size_t errlen)
 {
@@ -67,8 +71,8 @@ static int use_key(const struct tls_ticket_key *k, unsigned char *iv,
                                           (void *)k->hmac, sizeof(k->hmac)),
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "sha256", 0),
         OSSL_PARAM_construct_end()};
-    if (EVP_CipherInit_ex(cipher, EVP_aes_256_cbc(), NULL, k->aes, iv,
-                          enc) != 1 ||
+    if (EVP_CipherInit_ex(cipher, ticket_cipher, NULL, k->aes, iv, enc) !=
+            1 ||
         EVP_MAC_CTX_set_params(mac, params) != 1)
         return -1;
     return 0;
@@ -157,11 +161,19 @@ SSL_CTX *tls_context_new(const char *cert, const char *key,
     if (set_protocols(ctx, protocols) < 0) goto fail;
     /* read whole records in one read(): conn_tls_read drains them */
     SSL_CTX_set_read_ahead(ctx, 1);
+    /* NO_AUTO_CHAIN: the chain is the file's; else a file holding only
+     * the leaf has OpenSSL try to build one from the (empty) store on
+     * every full handshake */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                              SSL_MODE_RELEASE_BUFFERS);
+                              SSL_MODE_RELEASE_BUFFERS |
+                              SSL_MODE_NO_AUTO_CHAIN);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(ctx, 1);
+    snprintf(what, sizeof(what), "TLS: no AES-256-CBC for session tickets");
+    if (keys && !ticket_cipher &&
+        !(ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)))
+        goto fail;
     if (keys) {
         ticket_keys = keys;
         SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket);
