@@ -35,8 +35,28 @@ static void test_addr_text(void **state)
     assert_int_equal(port, 0);
 }
 
+/* Every IPv4 byte value in every position reads as inet_ntop writes it. */
+static void test_ipv4_as_inet_ntop(void **state)
+{
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    char buf[ADDR_TEXT_MAX], want[INET_ADDRSTRLEN];
+    int port;
+    (void)state;
+    for (unsigned v = 0; v < 256; v++) {
+        for (int at = 0; at < 4; at++) {
+            unsigned char b[4] = {1, 20, 255, 0};
+            b[at] = (unsigned char)v;
+            memcpy(&in.sin_addr, b, 4);
+            addr_text((struct sockaddr *)&in, buf, sizeof(buf), &port);
+            inet_ntop(AF_INET, &in.sin_addr, want, sizeof(want));
+            assert_string_equal(buf, want);
+        }
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_addr_text)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_addr_text),
+                                       cmocka_unit_test(test_ipv4_as_inet_ntop)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
