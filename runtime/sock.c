@@ -120,16 +120,27 @@ static struct event *wait_event(struct sock *s, int writing)
     return writing ? s->write_ev : s->read_ev;
 }
 
-/* Read what TLS already holds decrypted: it raises no event. 1 if the
- * receive's pattern is met or the peer ended, else 0 (or -1, errno). */
+/* What a read brought: the receive's pattern met (asked once: a
+ * receiveuntil with a size keeps state), the peer's end, or neither. */
+enum { READ_NOTHING, READ_EOF, READ_MET };
+
+/* After a read (rc from read_in): READ_MET, READ_EOF, READ_NOTHING, or
+ * -1 (errno). */
+static int read_outcome(struct sock *s, int rc)
+{
+    if (rc <= 0) return rc;
+    return pattern_met(s) ? READ_MET : s->eof ? READ_EOF : READ_NOTHING;
+}
+
+/* Read what TLS already holds decrypted: it raises no event. As
+ * read_outcome. */
 static int read_held(struct sock *s)
 {
     while (s->tls && SSL_has_pending(s->tls)) {
-        int rc = read_in(s);
-        if (rc != 1) return rc;
-        if (pattern_met(s) || s->eof) return 1;
+        int rc = read_outcome(s, read_in(s));
+        if (rc != READ_NOTHING) return rc;
     }
-    return 0;
+    return READ_NOTHING;
 }
 
 /* Wait for the descriptor (ev) within the operation's timeout. */
@@ -253,8 +264,8 @@ enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
     }
     int held = read_held(s);
     if (held < 0) return fail_sys(s, err);
-    if (held > 0 && pattern_met(s)) return SOCK_DONE;
-    if (held > 0) {
+    if (held == READ_MET) return SOCK_DONE;
+    if (held == READ_EOF) {
         *err = SOCK_ERR_CLOSED;
         return SOCK_FAILED;
     }
@@ -283,12 +294,11 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
         if (rc < 0) return finish(s, SOCK_ERR_TLS);
         break;
     case SOCK_OP_RECEIVE:
-        rc = read_in(s);
-        if (rc > 0 && !pattern_met(s) && !s->eof) rc = read_held(s);
-        if (rc > 0 && pattern_met(s)) return finish(s, SOCK_ERR_NONE);
-        if (rc > 0 && s->eof) return finish(s, SOCK_ERR_CLOSED);
-        if (rc > 0) rc = 0;  /* more to come: wait again */
-        break;
+        rc = read_outcome(s, read_in(s));
+        if (rc == READ_NOTHING) rc = read_held(s);
+        if (rc == READ_MET) return finish(s, SOCK_ERR_NONE);
+        if (rc == READ_EOF) return finish(s, SOCK_ERR_CLOSED);
+        break;  /* READ_NOTHING (0): more to come, wait again; or -1 */
     default: return;
     }
     if (rc < 0) {

@@ -205,6 +205,26 @@ static void test_detach_attach(void **state)
     sock_free(s);
 }
 
+/* receiveuntil with a size, met after a wait: the piece before the
+ * delimiter, not yet the end (the pattern is asked once per read). */
+static void test_until_after_wait(void **state)
+{
+    struct recv_pattern p;
+    recv_pattern_init(&p, RECV_UNTIL, 3, "--", 2, 0);
+    struct fixture *f = *state;
+    int peer;
+    struct sock *s = connected(f, &peer);
+    enum sock_err err;
+    assert_int_equal(sock_receive(s, &p, &err), SOCK_PENDING);
+    assert_int_equal(send(peer, "ab--", 4, 0), 4);
+    run_until_done(f);
+    assert_int_equal(f->err, SOCK_ERR_NONE);
+    assert_int_equal(s->cut.end, 0);
+    assert_int_equal(s->cut.data, 2);
+    close(peer);
+    sock_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_read_timeout_keeps_socket),
         cmocka_unit_test(test_eof_leaves_partial),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_until_after_wait),
         cmocka_unit_test(test_detach_attach),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
