@@ -1,6 +1,18 @@
 /* sock.c: outgoing sockets on the child's loop. Every operation tries the
  * system call at once and waits on the loop only for what did not happen
- * at once; each wait is bounded by the operation's timeout. */
+ * at once; each wait is bounded by the operation's timeout.
+ *
+ * A connected socket's read event is edge-triggered and stays in epoll
+ * for the socket's life, in a keep-alive pool too: a round trip costs no
+ * epoll_ctl. An edge says "something came"; `unread` remembers one no
+ * receive has read to EAGAIN yet, so a receive reads before it waits,
+ * and waits on the loop only once the kernel has nothing left for it.
+ * A short read counts as EAGAIN (what comes later raises a new edge),
+ * except once the peer's FIN was signalled (EV_CLOSED, epoll's RDHUP):
+ * then the end waits behind the bytes and a read goes on to find it.
+ * (libevent reports a reset without RDHUP: a reset that came in the same
+ * edge as the last bytes is found by the next send, or a receive's
+ * timeout, not at once.) */
 #include "sock.h"
 
 #include <ctype.h>
@@ -16,7 +28,10 @@
 #include "clock.h"
 #include "sock_tls.h"
 
-#define DEFAULT_TIMEOUT 60.0
+/* Reads one turn of the loop makes for one receive before it lets the
+ * other events run (and comes back at once): a peer that floods a "*a"
+ * receive does not hold up the child. */
+#define READS_PER_TURN 4
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
 static void on_timeout(evutil_socket_t fd, short what, void *arg);
@@ -31,7 +46,7 @@ struct sock *sock_new(struct event_base *base, sock_done_fn done, void *arg)
     s->base = base;
     s->done = done;
     s->arg = arg;
-    for (int i = 0; i < 3; i++) s->timeout[i] = DEFAULT_TIMEOUT;
+    for (int i = 0; i < 3; i++) s->timeout[i] = SOCK_DEFAULT_TIMEOUT;
     s->timer = evtimer_new(base, on_timeout, s);
     if (!s->timer) {
         free(s);
@@ -56,7 +71,7 @@ void sock_close(struct sock *s)
     sock_tls_end(s);
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
-    s->eof = 0;
+    s->eof = s->unread = s->closing = 0;
     bytebuf_free(&s->in);
     bytebuf_free(&s->out);
 }
@@ -77,30 +92,34 @@ void sock_set_timeouts(struct sock *s, double connect, double send,
     s->timeout[2] = read;
 }
 
-/* Make the events for a freshly opened or attached descriptor. */
+/* Make the events of a descriptor whose connect has begun (not before:
+ * a socket not yet connecting polls as hung up) and put its read event
+ * in epoll for good; the write event goes in only while a wait needs it. */
 static int make_events(struct sock *s)
 {
-    s->read_ev = event_new(s->base, s->fd, EV_READ, on_ready, s);
-    s->write_ev = event_new(s->base, s->fd, EV_WRITE, on_ready, s);
-    return s->read_ev && s->write_ev ? 0 : -1;
+    s->read_ev = event_new(s->base, s->fd,
+                           EV_READ | EV_CLOSED | EV_PERSIST | EV_ET,
+                           on_ready, s);
+    s->write_ev = event_new(s->base, s->fd, EV_WRITE | EV_ET, on_ready, s);
+    if (!s->read_ev || !s->write_ev) return -1;
+    return event_add(s->read_ev, NULL);
 }
 
-void sock_attach(struct sock *s, int fd)
+int sock_idle(const struct sock *s)
 {
-    sock_close(s);
-    s->fd = fd;
-    if (make_events(s) < 0) sock_close(s);
+    return s->fd >= 0 && s->op == SOCK_OP_NONE && bytebuf_len(&s->in) == 0 &&
+           !s->eof && !s->tls;
 }
 
-int sock_detach(struct sock *s)
+int sock_reusable(struct sock *s)
 {
-    if (s->fd < 0 || s->op != SOCK_OP_NONE || bytebuf_len(&s->in) > 0 ||
-        s->eof || s->tls)
-        return -1;
-    int fd = s->fd;
-    s->fd = -1;
-    sock_close(s);
-    return fd;
+    if (!sock_idle(s)) return 0;
+    if (!s->unread) return 1;  /* no edge since the last read ran dry */
+    char byte;
+    ssize_t n = recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0 || errno != EAGAIN) return 0;
+    s->unread = 0;
+    return 1;
 }
 
 /* Fail now with errno's error, closing the socket. */
@@ -120,27 +139,54 @@ static struct event *wait_event(struct sock *s, int writing)
     return writing ? s->write_ev : s->read_ev;
 }
 
-/* Read what TLS already holds decrypted: it raises no event. 1 if the
- * receive's pattern is met or the peer ended, else 0 (or -1, errno). */
-static int read_held(struct sock *s)
+/* What a read brought: the receive's pattern met (asked once: a
+ * receiveuntil with a size keeps state), the peer's end, or neither. */
+enum { READ_NOTHING, READ_EOF, READ_MET };
+
+/* After a read (rc from read_in): READ_MET, READ_EOF, READ_NOTHING, or
+ * -1 (errno). */
+static int read_outcome(struct sock *s, int rc)
 {
-    while (s->tls && SSL_has_pending(s->tls)) {
-        int rc = read_in(s);
-        if (rc != 1) return rc;
-        if (pattern_met(s) || s->eof) return 1;
-    }
-    return 0;
+    if (rc <= 0) return rc;
+    return pattern_met(s) ? READ_MET : s->eof ? READ_EOF : READ_NOTHING;
 }
 
-/* Wait for the descriptor (ev) within the operation's timeout. */
+/* May a read bring something without waiting: an edge not read to
+ * EAGAIN yet, or bytes TLS holds decrypted (those raise no event)? */
+static int can_read_now(struct sock *s)
+{
+    return s->unread || (s->tls && SSL_has_pending(s->tls));
+}
+
+/* Read what can be had without waiting, READS_PER_TURN reads at most. As
+ * read_outcome. */
+static int read_ready(struct sock *s)
+{
+    for (int i = 0; i < READS_PER_TURN && can_read_now(s); i++) {
+        int rc = read_outcome(s, read_in(s));
+        if (rc != READ_NOTHING) return rc;
+    }
+    return READ_NOTHING;
+}
+
+/* Wait for the descriptor (ev) within the operation's timeout. The read
+ * event is always in epoll; a receive that stopped with input still
+ * there is resumed on the loop's next turn, as no edge will come. */
 static enum sock_result wait_for(struct sock *s, enum sock_op op,
                                  struct event *ev, double timeout)
 {
     struct timeval tv = clock_timeval(timeout);
     s->op = op;
-    event_add(ev, NULL);
+    if (ev == s->write_ev) event_add(ev, NULL);
+    else if (can_read_now(s)) event_active(ev, EV_READ, 1);
     evtimer_add(s->timer, &tv);
     return SOCK_PENDING;
+}
+
+/* The event the operation under way waits on. */
+static struct event *awaited(struct sock *s)
+{
+    return wait_event(s, s->op == SOCK_OP_SEND || s->op == SOCK_OP_CONNECT);
 }
 
 /* The operation under way has ended with err: report it. Nothing of s is
@@ -148,7 +194,6 @@ static enum sock_result wait_for(struct sock *s, enum sock_op op,
 static void finish(struct sock *s, enum sock_err err)
 {
     enum sock_op op = s->op;
-    event_del(s->read_ev);
     event_del(s->write_ev);
     evtimer_del(s->timer);
     s->op = SOCK_OP_NONE;
@@ -165,14 +210,14 @@ enum sock_result sock_connect(struct sock *s, const struct sockaddr *addr,
     s->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
                    SOCK_CLOEXEC, 0);
     if (s->fd < 0) return fail_sys(s, err);
+    int rc = connect(s->fd, addr, len);
+    if (rc < 0 && errno != EINPROGRESS) return fail_sys(s, err);
     if (make_events(s) < 0) {
         errno = ENOMEM;
         return fail_sys(s, err);
     }
-    if (connect(s->fd, addr, len) == 0) return SOCK_DONE;
-    if (errno == EINPROGRESS)
-        return wait_for(s, SOCK_OP_CONNECT, s->write_ev, s->timeout[0]);
-    return fail_sys(s, err);
+    if (rc == 0) return SOCK_DONE;
+    return wait_for(s, SOCK_OP_CONNECT, s->write_ev, s->timeout[0]);
 }
 
 /* Write what the send has left; 1 when all is out, 0 to wait, -1 on an
@@ -213,7 +258,9 @@ enum sock_result sock_send(struct sock *s, const char *data, size_t len,
 }
 
 /* Read once into the input buffer: 1 if bytes or EOF came, 0 to wait,
- * -1 on an error (errno). */
+ * -1 on an error (errno). A plain read that came back short emptied the
+ * kernel's queue unless the peer's end waits behind it; TLS reads by
+ * record, so only EAGAIN says that there. */
 static int read_in(struct sock *s)
 {
     char *to = bytebuf_reserve(&s->in, SOCK_READ_SIZE);
@@ -225,8 +272,10 @@ static int read_in(struct sock *s)
     do n = s->tls ? sock_tls_read(s, to, SOCK_READ_SIZE)
                   : recv(s->fd, to, SOCK_READ_SIZE, 0);
     while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) s->unread = 0;
     if (n < 0) return errno == EAGAIN ? 0 : -1;
     if (n == 0) s->eof = 1;
+    s->unread = n > 0 && (s->tls || s->closing || n == SOCK_READ_SIZE);
     s->in.end += (size_t)n;
     return 1;
 }
@@ -251,24 +300,28 @@ enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
         *err = SOCK_ERR_CLOSED;
         return SOCK_FAILED;
     }
-    int held = read_held(s);
-    if (held < 0) return fail_sys(s, err);
-    if (held > 0 && pattern_met(s)) return SOCK_DONE;
-    if (held > 0) {
+    int got = read_ready(s);
+    if (got < 0) return fail_sys(s, err);
+    if (got == READ_MET) return SOCK_DONE;
+    if (got == READ_EOF) {
         *err = SOCK_ERR_CLOSED;
         return SOCK_FAILED;
     }
     return wait_for(s, SOCK_OP_RECEIVE, wait_event(s, 0), s->timeout[2]);
 }
 
-/* The descriptor is ready for the operation under way. */
+/* An edge on the descriptor: remembered if it is a read's, and, if the
+ * operation under way waits on it, that operation goes on. */
 static void on_ready(evutil_socket_t fd, short what, void *arg)
 {
     struct sock *s = arg;
     int soerr = 0, rc;
     socklen_t len = sizeof(soerr);
     (void)fd;
-    (void)what;
+    struct event *ev = what & EV_WRITE ? s->write_ev : s->read_ev;
+    if (ev == s->read_ev) s->unread = 1;
+    if (what & EV_CLOSED) s->closing = 1;
+    if (s->op == SOCK_OP_NONE || awaited(s) != ev) return;
     switch (s->op) {
     case SOCK_OP_CONNECT:
         getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
@@ -283,12 +336,10 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
         if (rc < 0) return finish(s, SOCK_ERR_TLS);
         break;
     case SOCK_OP_RECEIVE:
-        rc = read_in(s);
-        if (rc > 0 && !pattern_met(s) && !s->eof) rc = read_held(s);
-        if (rc > 0 && pattern_met(s)) return finish(s, SOCK_ERR_NONE);
-        if (rc > 0 && s->eof) return finish(s, SOCK_ERR_CLOSED);
-        if (rc > 0) rc = 0;  /* more to come: wait again */
-        break;
+        rc = read_ready(s);
+        if (rc == READ_MET) return finish(s, SOCK_ERR_NONE);
+        if (rc == READ_EOF) return finish(s, SOCK_ERR_CLOSED);
+        break;  /* READ_NOTHING (0): more to come, wait again; or -1 */
     default: return;
     }
     if (rc < 0) {
@@ -296,11 +347,8 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
         return finish(s, errno == EPIPE ? SOCK_ERR_CLOSED : SOCK_ERR_SYS);
     }
     if (rc > 0) return finish(s, SOCK_ERR_NONE);
-    struct event *ev = wait_event(s, s->op == SOCK_OP_SEND);
     int which = s->op == SOCK_OP_SEND ? 1 : s->op == SOCK_OP_HANDSHAKE ? 0 : 2;
-    struct timeval tv = clock_timeval(s->timeout[which]);
-    event_add(ev, NULL);
-    evtimer_add(s->timer, &tv);  /* each wait has the whole timeout */
+    wait_for(s, s->op, awaited(s), s->timeout[which]);  /* the whole timeout */
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)

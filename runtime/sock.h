@@ -50,6 +50,10 @@ struct sock {
     struct recv_pattern *pattern;  /* a receive's, the caller's memory */
     struct recv_cut cut;       /* a finished receive's result */
     int eof;                   /* the peer has closed its side */
+    int unread;                /* a read edge came that no read has taken
+                                * to EAGAIN: read before waiting */
+    int closing;               /* the peer's FIN was signalled; a read
+                                * will find the end */
     double timeout[3];         /* seconds for connect, send, read */
     int sys_errno;             /* for SOCK_ERR_SYS */
     struct ssl_st *tls;        /* after sslhandshake; else NULL */
@@ -58,6 +62,9 @@ struct sock {
     sock_done_fn done;
     void *arg;
 };
+
+/* Each timeout a new socket starts with, in seconds. */
+#define SOCK_DEFAULT_TIMEOUT 60.0
 
 /* Read at most this much per system call: a receive holds at most what
  * its pattern asks for plus one read. */
@@ -95,14 +102,15 @@ enum sock_result sock_send(struct sock *s, const char *data, size_t len,
 enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
                               enum sock_err *err);
 
-/* Take an open idle socket's descriptor away (for a keep-alive pool):
- * the socket is closed without closing the descriptor. -1 if unread
- * bytes are buffered, the peer has closed, or it is not open and idle.
- * (What the kernel still holds is checked when the pool hands it out.) */
-int sock_detach(struct sock *s);
+/* May s go to a keep-alive pool: open, no operation under way, nothing
+ * buffered unread, the peer not known to have closed, no TLS? (What the
+ * kernel holds is checked when the pool hands it out.) */
+int sock_idle(const struct sock *s);
 
-/* Make fd (connected, from a keep-alive pool) this closed socket's. */
-void sock_attach(struct sock *s, int fd);
+/* May an idle socket be handed out again: sock_idle, and nothing came
+ * from the peer while it idled (no read edge; if one came, one peek says
+ * whether it brought bytes or the end, or nothing)? */
+int sock_reusable(struct sock *s);
 
 /* OpenResty's short text for err: "timeout", "closed", "connection
  * refused", or the system's message in lower case. In buf when needed. */

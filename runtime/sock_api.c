@@ -21,9 +21,6 @@
 #include "sock_api_int.h"
 #include "tine_err.h"
 
-#define DEFAULT_POOL_SIZE 30
-#define DEFAULT_IDLE_SECONDS 60.0
-
 struct lsock *sock_api_check(lua_State *L)
 {
     return luaL_checkudata(L, 1, SOCK_MT);
@@ -92,6 +89,23 @@ static void on_sock_done(struct sock *s, enum sock_op op, enum sock_err err,
     resume_waiter(ls, n);
 }
 
+struct sock *sock_api_take_sock(struct sock_api *api, struct lsock *ls)
+{
+    struct sock *s = api->nspare > 0 ? api->spare[--api->nspare]
+                                     : sock_new(api->base, on_sock_done, ls);
+    if (s) s->arg = ls;
+    return s;
+}
+
+void sock_api_give_sock(struct sock_api *api, struct sock *s)
+{
+    if (api->closed || api->nspare == SOCK_API_SPARES) return sock_free(s);
+    sock_close(s);
+    sock_set_timeouts(s, SOCK_DEFAULT_TIMEOUT, SOCK_DEFAULT_TIMEOUT,
+                      SOCK_DEFAULT_TIMEOUT);
+    api->spare[api->nspare++] = s;
+}
+
 /* tine.tcp(): a new, unconnected socket. */
 static int api_tcp(lua_State *L)
 {
@@ -99,7 +113,7 @@ static int api_tcp(lua_State *L)
     struct lsock *ls = lua_newuserdata(L, sizeof(*ls));
     memset(ls, 0, sizeof(*ls));
     ls->api = api;
-    ls->s = sock_new(api->base, on_sock_done, ls);
+    ls->s = sock_api_take_sock(api, ls);
     if (!ls->s) return luaL_error(L, "tine.tcp: out of memory");
     luaL_getmetatable(L, SOCK_MT);
     lua_setmetatable(L, -2);
@@ -186,6 +200,21 @@ static int unix_address(struct lsock *ls, const char *path)
     return 0;
 }
 
+/* ls->pool = "host:port", cut to fit as snprintf would, without
+ * snprintf's cost on every connect. */
+static void name_pool(struct lsock *ls, const char *host, int port)
+{
+    char digits[8];
+    int n = 0;
+    do digits[n++] = (char)('0' + port % 10); while ((port /= 10) > 0);
+    size_t len = strlen(host), room = sizeof(ls->pool) - 1;
+    if (len > room) len = room;
+    memcpy(ls->pool, host, len);
+    if (len < room) ls->pool[len++] = ':';
+    while (n > 0 && len < room) ls->pool[len++] = digits[--n];
+    ls->pool[len] = '\0';
+}
+
 /* sock:connect(host, port [, opts]) or sock:connect("unix:/path" [, opts]) */
 static int sock_m_connect(lua_State *L)
 {
@@ -205,13 +234,10 @@ static int sock_m_connect(lua_State *L)
     else if (is_unix)
         snprintf(ls->pool, sizeof(ls->pool), "%s", host);
     else
-        snprintf(ls->pool, sizeof(ls->pool), "%s:%d", host, ls->port);
+        name_pool(ls, host, ls->port);
     lua_pop(L, 1);  /* opts.pool */
     sock_close(ls->s);
-    int fd = ls->api->pools ? sock_pool_get(ls->api->pools, ls->pool,
-                                            &ls->reused) : -1;
-    if (fd >= 0) {
-        sock_attach(ls->s, fd);
+    if (sock_api_from_pool(ls)) {
         lua_pushboolean(L, 1);
         return 1;
     }
@@ -279,20 +305,19 @@ static int sock_m_send(lua_State *L)
     }
 }
 
-/* Milliseconds (nil: unchanged) to seconds, into *t. */
-static void set_ms(lua_State *L, int idx, double *t)
+void sock_api_ms(lua_State *L, int idx, double *t)
 {
     if (lua_isnoneornil(L, idx)) return;
     lua_Number ms = luaL_checknumber(L, idx);
     luaL_argcheck(L, ms >= 0 && ms == ms && ms < 1e12, idx, "bad timeout");
-    *t = ms > 0 ? ms / 1000.0 : 60.0;
+    *t = ms > 0 ? ms / 1000.0 : SOCK_DEFAULT_TIMEOUT;
 }
 
 static int sock_m_settimeout(lua_State *L)
 {
     struct lsock *ls = sock_api_check(L);
     double t = ls->s->timeout[0];
-    set_ms(L, 2, &t);
+    sock_api_ms(L, 2, &t);
     sock_set_timeouts(ls->s, t, t, t);
     return 0;
 }
@@ -301,46 +326,10 @@ static int sock_m_settimeouts(lua_State *L)
 {
     struct lsock *ls = sock_api_check(L);
     double *t = ls->s->timeout;
-    set_ms(L, 2, &t[0]);
-    set_ms(L, 3, &t[1]);
-    set_ms(L, 4, &t[2]);
+    sock_api_ms(L, 2, &t[0]);
+    sock_api_ms(L, 3, &t[1]);
+    sock_api_ms(L, 4, &t[2]);
     return 0;
-}
-
-/* sock:setkeepalive([idle_ms [, size]]): into the pool instead of closed. */
-static int sock_m_setkeepalive(lua_State *L)
-{
-    struct lsock *ls = sock_api_check(L);
-    double idle = DEFAULT_IDLE_SECONDS;
-    int size = (int)luaL_optinteger(L, 3, DEFAULT_POOL_SIZE);
-    set_ms(L, 2, &idle);
-    if (ls->waiting != WAIT_NONE) return sock_api_fail(L, "socket busy");
-    if (ls->s->fd < 0) return sock_api_fail(L, "closed");
-    if (ls->s->tls) {  /* TLS connections are not pooled: closed */
-        sock_close(ls->s);
-        lua_pushinteger(L, 1);
-        return 1;
-    }
-    int fd = sock_detach(ls->s);
-    if (fd < 0) {
-        sock_close(ls->s);
-        return sock_api_fail(L, "unread data in buffer");
-    }
-    if (!ls->api->pools) ls->api->pools = sock_pool_new(ls->api->base);
-    if (!ls->api->pools ||
-        sock_pool_put(ls->api->pools, ls->pool, fd, idle, size > 0 ? size : 1,
-                      ls->reused) < 0)
-        return sock_api_fail(L, "out of memory");
-    lua_pushinteger(L, 1);
-    return 1;
-}
-
-static int sock_m_getreusedtimes(lua_State *L)
-{
-    struct lsock *ls = sock_api_check(L);
-    if (ls->s->fd < 0) return sock_api_fail(L, "closed");
-    lua_pushinteger(L, ls->reused);
-    return 1;
 }
 
 static int sock_m_close(lua_State *L)
@@ -353,11 +342,11 @@ static int sock_m_close(lua_State *L)
     return 1;
 }
 
-/* Collected: the connection goes with it. */
+/* Collected: the connection goes with it (the socket kept as a spare). */
 static int sock_m_gc(lua_State *L)
 {
     struct lsock *ls = sock_api_check(L);
-    sock_free(ls->s);
+    sock_api_give_sock(ls->api, ls->s);
     ls->s = NULL;
     return 0;
 }
@@ -371,8 +360,8 @@ void sock_api_open(lua_State *L, struct sock_api *api)
         {"receiveuntil", sock_api_receiveuntil},
         {"settimeout", sock_m_settimeout},
         {"settimeouts", sock_m_settimeouts},
-        {"setkeepalive", sock_m_setkeepalive},
-        {"getreusedtimes", sock_m_getreusedtimes},
+        {"setkeepalive", sock_api_setkeepalive},
+        {"getreusedtimes", sock_api_getreusedtimes},
         {"close", sock_m_close},
         {"sslhandshake", sock_api_sslhandshake},
         {NULL, NULL}};
@@ -395,6 +384,8 @@ void sock_api_close(struct sock_api *api)
 {
     resolver_free(api->resolver);
     sock_pool_free(api->pools);
+    while (api->nspare > 0) sock_free(api->spare[--api->nspare]);
+    api->closed = 1;
     SSL_CTX_free(api->tls_client);
     api->tls_client = NULL;
     api->resolver = NULL;

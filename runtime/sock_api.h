@@ -9,7 +9,12 @@ struct lua_State;
 struct ssl_ctx_st;
 struct resolver;
 struct sched;
+struct sock;
 struct sock_pool;
+
+/* Closed sockets kept for reuse: a round trip through a keep-alive pool
+ * swaps sockets with it, and each tine.tcp() object takes one. */
+#define SOCK_API_SPARES 64
 
 /* What the socket functions need, owned by the Lua host; the resolver and
  * the pools are made at first use. */
@@ -20,6 +25,9 @@ struct sock_api {
     int nnameservers;
     struct resolver *resolver;
     struct sock_pool *pools;
+    struct sock *spare[SOCK_API_SPARES];  /* closed, for the next tcp() */
+    int nspare;
+    int closed;                   /* sock_api_close ran: keep no spares */
     struct ssl_ctx_st *tls_client;  /* for sslhandshake, made on first use */
 };
 

@@ -33,6 +33,26 @@ struct lsock {
     char pool[300];                 /* keep-alive pool name */
 };
 
+/* A closed socket for ls: a spare one, or a new one (NULL if memory ran
+ * out), with the default timeouts. */
+struct sock *sock_api_take_sock(struct sock_api *api, struct lsock *ls);
+
+/* Done with s: closed, and kept as a spare (or freed if there are enough,
+ * or sock_api_close has run). */
+void sock_api_give_sock(struct sock_api *api, struct sock *s);
+
+/* Milliseconds at idx (nil: unchanged; 0: the default) to seconds, into
+ * *t; raises an error for a bad value. */
+void sock_api_ms(lua_State *L, int idx, double *t);
+
+/* connect: take an idle connection from ls's pool (ls->pool) as ls's
+ * socket, with ls->reused its count; 1 if one was there, else 0. */
+int sock_api_from_pool(struct lsock *ls);
+
+/* sock:setkeepalive([idle_ms [, size]]) and sock:getreusedtimes(). */
+int sock_api_setkeepalive(lua_State *L);
+int sock_api_getreusedtimes(lua_State *L);
+
 /* The socket at argument 1. */
 struct lsock *sock_api_check(lua_State *L);
 

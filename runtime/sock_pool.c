@@ -1,25 +1,25 @@
 /* sock_pool.c: keep-alive pools as short lists; a child talks to a
  * handful of backends, so a linear search by name is enough. An idle
- * connection has a timer but no place in epoll: whether its peer closed
- * it or sent something is checked when it is taken (one peek), which
- * costs less than registering and unregistering it for every request. */
+ * socket keeps its events (its read event stays in epoll, edge-triggered:
+ * sock.c notes any edge), so putting and taking one costs no system call
+ * unless something came while it idled (then one peek). The entries and
+ * their idle timers are kept for reuse: a round trip allocates nothing. */
 #include "sock_pool.h"
 
-#include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
+#include "sock.h"
 
 struct idle_conn {
-    int fd;
+    struct sock *s;
     unsigned reused;
     struct event *ev;          /* its idle time is up */
+    struct sock_pool *owner;
     struct named_pool *pool;
-    struct idle_conn *prev, *next;   /* newest first */
+    struct idle_conn *prev, *next;   /* newest first; or the spare list */
 };
 
 struct named_pool {
@@ -32,6 +32,7 @@ struct named_pool {
 struct sock_pool {
     struct event_base *base;
     struct named_pool *pools;
+    struct idle_conn *spare;   /* entries with a timer, for reuse */
 };
 
 struct sock_pool *sock_pool_new(struct event_base *base)
@@ -41,8 +42,9 @@ struct sock_pool *sock_pool_new(struct event_base *base)
     return p;
 }
 
-/* Take c out of its pool's list. */
-static void unlink_conn(struct idle_conn *c)
+/* Take c out of its pool's list and onto the spare list; its socket is
+ * the caller's now. */
+static void unlink_conn(struct sock_pool *p, struct idle_conn *c)
 {
     struct named_pool *np = c->pool;
     if (c->prev) c->prev->next = c->next;
@@ -50,15 +52,18 @@ static void unlink_conn(struct idle_conn *c)
     if (c->next) c->next->prev = c->prev;
     else np->oldest = c->prev;
     np->count--;
+    evtimer_del(c->ev);
+    c->s = NULL;
+    c->next = p->spare;
+    p->spare = c;
 }
 
-/* Forget c; close its descriptor if close_fd. */
-static void drop_conn(struct idle_conn *c, int close_fd)
+/* Forget c and free its socket. */
+static void drop_conn(struct sock_pool *p, struct idle_conn *c)
 {
-    unlink_conn(c);
-    event_free(c->ev);
-    if (close_fd) close(c->fd);
-    free(c);
+    struct sock *s = c->s;
+    unlink_conn(p, c);
+    sock_free(s);
 }
 
 void sock_pool_free(struct sock_pool *p)
@@ -67,9 +72,15 @@ void sock_pool_free(struct sock_pool *p)
     while (p->pools) {
         struct named_pool *np = p->pools;
         p->pools = np->next;
-        while (np->newest) drop_conn(np->newest, 1);
+        while (np->newest) drop_conn(p, np->newest);
         free(np->name);
         free(np);
+    }
+    while (p->spare) {
+        struct idle_conn *c = p->spare;
+        p->spare = c->next;
+        event_free(c->ev);
+        free(c);
     }
     free(p);
 }
@@ -94,56 +105,70 @@ static struct named_pool *find_pool(struct sock_pool *p, const char *name,
 /* An idle connection outlived its idle time. */
 static void on_idle_event(evutil_socket_t fd, short what, void *arg)
 {
+    struct idle_conn *c = arg;
     (void)fd;
     (void)what;
-    drop_conn(arg, 1);
+    drop_conn(c->owner, c);
 }
 
-int sock_pool_put(struct sock_pool *p, const char *name, int fd, double idle,
-                  int size, unsigned reused)
+/* A spare entry, or a new one with its timer; NULL if memory ran out. */
+static struct idle_conn *new_conn(struct sock_pool *p)
+{
+    struct idle_conn *c = p->spare;
+    if (c) {
+        p->spare = c->next;
+        return c;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c) c->ev = evtimer_new(p->base, on_idle_event, c);
+    if (c && !c->ev) {
+        free(c);
+        return NULL;
+    }
+    if (c) c->owner = p;
+    return c;
+}
+
+int sock_pool_put(struct sock_pool *p, const char *name, struct sock *s,
+                  double idle, int size, unsigned reused)
 {
     struct named_pool *np = find_pool(p, name, 1);
-    struct idle_conn *c = np ? calloc(1, sizeof(*c)) : NULL;
-    if (c) c->ev = evtimer_new(p->base, on_idle_event, c);
-    if (!c || !c->ev) {
-        free(c);
-        close(fd);
+    struct idle_conn *c = np ? new_conn(p) : NULL;
+    if (!c) {
+        sock_free(s);
         return -1;
     }
     struct timeval tv = clock_timeval(idle);
     event_add(c->ev, &tv);
-    c->fd = fd;
+    c->s = s;
     c->reused = reused;
     c->pool = np;
+    c->prev = NULL;
     c->next = np->newest;
     if (np->newest) np->newest->prev = c;
     else np->oldest = c;
     np->newest = c;
     np->count++;
-    while (np->count > (size > 0 ? size : 1)) drop_conn(np->oldest, 1);
+    while (np->count > (size > 0 ? size : 1)) drop_conn(p, np->oldest);
     return 0;
 }
 
-/* Is idle descriptor fd still good: open, nothing unread, its peer not
- * gone? */
-static int still_good(int fd)
-{
-    char byte;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-int sock_pool_get(struct sock_pool *p, const char *name, unsigned *reused)
+struct sock *sock_pool_get(struct sock_pool *p, const char *name,
+                           unsigned *reused)
 {
     struct named_pool *np = find_pool(p, name, 0);
     while (np && np->newest) {
         struct idle_conn *c = np->newest;
-        int fd = c->fd, good = still_good(fd);
+        struct sock *s = c->s;
+        if (!sock_reusable(s)) {
+            drop_conn(p, c);
+            continue;
+        }
         *reused = c->reused + 1;
-        drop_conn(c, !good);
-        if (good) return fd;
+        unlink_conn(p, c);
+        return s;
     }
-    return -1;
+    return NULL;
 }
 
 int sock_pool_count(struct sock_pool *p, const char *name)

@@ -1,6 +1,7 @@
 /* test_sock.c: outgoing sockets against a loopback peer on a real event
  * loop: connect, send, receive by pattern, timeouts, refusals, EOF, and
- * handing a descriptor to a keep-alive pool and back. */
+ * what the edge-triggered read event leaves to the next receive or to a
+ * keep-alive pool. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -82,6 +83,14 @@ static struct sock *connected(struct fixture *f, int *peer)
     *peer = accept(f->listener, NULL, NULL);
     assert_true(*peer >= 0);
     return s;
+}
+
+/* Run the loop (bounded) until s's read event has fired while idle. */
+static void turn_until_edge(struct fixture *f, struct sock *s)
+{
+    for (int i = 0; i < 50 && !s->unread; i++)
+        event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    assert_true(s->unread);
 }
 
 /* Bytes sent arrive whole; a line that comes in pieces is one result. */
@@ -183,24 +192,92 @@ static void test_refused(void **state)
     sock_free(s);
 }
 
-/* An idle socket's descriptor moves to a pool and back; one with unread
- * bytes in its own buffer does not. */
-static void test_detach_attach(void **state)
+/* Bytes that came while no receive waited (their edge is gone) are read
+ * by the next receive at once; once read dry, the socket may be pooled
+ * again, but not with bytes left in its buffer. */
+static void test_input_while_idle(void **state)
 {
     struct fixture *f = *state;
-    f->finished = 0;
     int peer;
     struct sock *s = connected(f, &peer);
-    int fd = sock_detach(s);
-    assert_true(fd >= 0);
-    assert_int_equal(s->fd, -1);
-    sock_attach(s, fd);
+    assert_true(sock_reusable(s));
+    assert_int_equal(send(peer, "+OK\r\n+OK\r\n", 10, 0), 10);
+    turn_until_edge(f, s);
+    assert_true(sock_idle(s));       /* nothing in its own buffer yet */
+    struct recv_pattern p;
     enum sock_err err;
-    assert_int_equal(sock_send(s, "x", 1, &err), SOCK_DONE);
-    char c;
-    assert_int_equal(recv(peer, &c, 1, 0), 1);
-    bytebuf_append(&s->in, "left", 4);
-    assert_int_equal(sock_detach(s), -1);
+    recv_pattern_init(&p, RECV_LINE, 0, NULL, 0, 0);
+    assert_int_equal(sock_receive(s, &p, &err), SOCK_DONE);
+    assert_false(s->unread);         /* a short read ran the kernel dry */
+    bytebuf_consume(&s->in, s->cut.consume);
+    assert_false(sock_idle(s));      /* the second line is buffered */
+    assert_int_equal(sock_receive(s, &p, &err), SOCK_DONE);
+    bytebuf_consume(&s->in, s->cut.consume);
+    assert_true(sock_reusable(s));
+    close(peer);
+    sock_free(s);
+}
+
+/* More than a turn's reads in one go: the receive takes a few reads per
+ * turn of the loop, comes back on the next turn without an edge, and
+ * gets it all. */
+static void test_large_input_across_turns(void **state)
+{
+    struct fixture *f = *state;
+    int peer;
+    struct sock *s = connected(f, &peer);
+    enum { BIG = 6 * SOCK_READ_SIZE };
+    static char out[BIG];
+    memset(out, 'x', sizeof(out));
+    int room = 1 << 20;
+    setsockopt(peer, SOL_SOCKET, SO_SNDBUF, &room, sizeof(room));
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &room, sizeof(room));
+    size_t sent = 0;
+    for (int i = 0; i < 1000 && sent < BIG; i++) {
+        ssize_t n = send(peer, out + sent, BIG - sent, MSG_DONTWAIT);
+        if (n > 0) sent += (size_t)n;
+        else usleep(1000);
+    }
+    assert_int_equal(sent, BIG);
+    struct recv_pattern p;
+    enum sock_err err;
+    recv_pattern_init(&p, RECV_SIZE, BIG, NULL, 0, 0);
+    assert_int_equal(sock_receive(s, &p, &err), SOCK_PENDING);
+    run_until_done(f);
+    assert_int_equal(f->err, SOCK_ERR_NONE);
+    assert_int_equal(s->cut.data, BIG);
+    close(peer);
+    sock_free(s);
+}
+
+/* An idle socket whose peer closed is not handed out again. */
+static void test_peer_gone_while_idle(void **state)
+{
+    int peer;
+    struct sock *s = connected(*state, &peer);
+    close(peer);
+    turn_until_edge(*state, s);
+    assert_true(sock_idle(s));
+    assert_false(sock_reusable(s));
+    sock_free(s);
+}
+
+/* receiveuntil with a size, met after a wait: the piece before the
+ * delimiter, not yet the end (the pattern is asked once per read). */
+static void test_until_after_wait(void **state)
+{
+    struct recv_pattern p;
+    recv_pattern_init(&p, RECV_UNTIL, 3, "--", 2, 0);
+    struct fixture *f = *state;
+    int peer;
+    struct sock *s = connected(f, &peer);
+    enum sock_err err;
+    assert_int_equal(sock_receive(s, &p, &err), SOCK_PENDING);
+    assert_int_equal(send(peer, "ab--", 4, 0), 4);
+    run_until_done(f);
+    assert_int_equal(f->err, SOCK_ERR_NONE);
+    assert_int_equal(s->cut.end, 0);
+    assert_int_equal(s->cut.data, 2);
     close(peer);
     sock_free(s);
 }
@@ -212,7 +289,10 @@ int main(void)
         cmocka_unit_test(test_read_timeout_keeps_socket),
         cmocka_unit_test(test_eof_leaves_partial),
         cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_detach_attach),
+        cmocka_unit_test(test_until_after_wait),
+        cmocka_unit_test(test_input_while_idle),
+        cmocka_unit_test(test_large_input_across_turns),
+        cmocka_unit_test(test_peer_gone_while_idle),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
