@@ -58,11 +58,11 @@ cpu_ticks() {
 # during the run, handshakes -1 if a client gave no count (its output is
 # in WORK/TAG.N). usage: run_clients PORT PID MODE TAG
 run_clients() {
-  local port=$1 pid=$2 flag=-new tag=$4 workers after c0 c1 t0 t1 i
-  local clients=()
+  local port=$1 pid=$2 flag=-new tag=$4 after c0 c1 t0 t1 i same=0
+  local clients=() workers=()
   [ "$3" = resumed ] && flag=-reuse
-  workers=$(children_of "$pid" | paste -sd' ')
-  c0=$(cpu_ticks $workers)
+  read -r -a workers <<<"$(children_of "$pid" | paste -sd' ')"
+  c0=$(cpu_ticks "${workers[@]}")
   t0=$(date +%s%N)
   for i in $(seq "$CLIENTS"); do
     timeout $((DURATION + 30)) openssl s_time "$flag" -connect "127.0.0.1:$port" \
@@ -72,15 +72,16 @@ run_clients() {
   done
   for i in "${clients[@]}"; do wait "$i" || true; forget_pid "$i"; done
   t1=$(date +%s%N)
-  c1=$(cpu_ticks $workers)
+  c1=$(cpu_ticks "${workers[@]}")
   after=$(children_of "$pid" | paste -sd' ')
+  [ "${workers[*]}" = "$after" ] && same=1
   # Each client's count from its "N connections in T real seconds" line
   # (none: the client failed); resumed = the 'r' marks of its progress line.
   for i in $(seq "$CLIENTS"); do
     awk '/^[0-9]+ connections in [0-9]+ real seconds/ {n = $1}
          /^[*rt3]+$/ {r += gsub(/r/, "")}
          END {print (n == "" ? -1 : n), r + 0}' "$WORK/$tag.$i"
-  done | awk -v ns=$((t1 - t0)) -v ticks=$((c1 - c0)) -v tick="$TICK_US" -v same=$([ "$workers" = "$after" ] && echo 1 || echo 0) '
+  done | awk -v ns=$((t1 - t0)) -v ticks=$((c1 - c0)) -v tick="$TICK_US" -v same="$same" '
     $1 < 0 {bad = 1} {n += $1; r += $2}
     END {
       if (bad) { print -1, 0, -1, 0; exit }
