@@ -31,23 +31,10 @@ WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-50}
 WORKERS=${WORKERS:-2}
 THREADS=${THREADS:-2}
-need_http_tools
+need_http_tools wrk
 
 read -r -a ROUTES <<< "${ROUTES:-hello user json}"
-SCHEME=http TLS_FLAGS=() NGINX_SSL="" NGINX_TLS=""
-case "${TLS:-}" in
-  "") ;;
-  ecdsa|rsa)
-    SCHEME=https
-    if [ "$TLS" = ecdsa ]; then KEYSPEC=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
-    else KEYSPEC=(-newkey rsa:2048); fi
-    openssl req -x509 "${KEYSPEC[@]}" -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem"       -subj /CN=localhost -days 2 2>/dev/null
-    TLS_FLAGS=(--tls-certificate "$WORK/cert.pem" --tls-key "$WORK/key.pem")
-    NGINX_SSL=" ssl"
-    NGINX_TLS="ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;"
-    ;;
-  *) echo "TLS must be ecdsa or rsa" >&2; exit 2 ;;
-esac
+tls_pair "${TLS:-}"
 declare -A URL=([hello]=/hello [user]=/user/42 [json]=/json)
 declare -A BODY=([hello]=$'hello\n' [user]=$'user 42\n' [json]=$'{"ok":true,"n":42}\n')
 declare -A CTYPE=([hello]=text/plain [user]=text/plain [json]=application/json)
@@ -81,12 +68,7 @@ fi
 echo "nginx master $NGINX_PID port $NGINX_PORT, workers $(children_of "$NGINX_PID" | paste -sd' '): routes OK"
 
 # tine; a failure here is reported, and only nginx is measured.
-TINE_PORT=$(free_port)
-TINE_LOG=$WORK/tine.log
-"$TINE" "$BENCH_DIR/http_routes.lua" --port "$TINE_PORT" --start-server "$WORKERS" \
-  --max-server "$WORKERS" --log-level warn "${TLS_FLAGS[@]}" >"$TINE_LOG" 2>&1 &
-TINE_PID=$!
-STARTED_PIDS+=("$TINE_PID")
+start_tine_http "$WORKERS" "${TLS_FLAGS[@]}"
 TINE_OK=1
 if ! why=$(wait_http "$TINE_PORT" "$TINE_PID") || ! why=$(check_routes "$TINE_PORT"); then
   TINE_OK=0

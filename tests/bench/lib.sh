@@ -173,11 +173,12 @@ children_of() { pgrep -P "$1" | sort -n; }
 NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
 SCHEME=${SCHEME:-http}
 
-# Exit 2, saying what to install, unless nginx with lua, wrk and curl are here.
+# Exit 2, saying what to install, unless nginx with lua, curl and the
+# tools named (e.g. wrk, openssl) are here. usage: need_http_tools [TOOL...]
 need_http_tools() {
   local tool so
-  for tool in nginx wrk curl; do
-    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light libnginx-mod-http-lua wrk curl)" >&2; exit 2; }
+  for tool in nginx curl "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx-light libnginx-mod-http-lua curl $*)" >&2; exit 2; }
   done
   for so in ndk_http_module.so ngx_http_lua_module.so; do
     [ -f "$NGINX_MODULES/$so" ] || { echo "missing $NGINX_MODULES/$so (libnginx-mod-http-lua)" >&2; exit 2; }
@@ -217,6 +218,43 @@ start_nginx() {
     tail -5 "$dir/stdout" "$dir/error.log" >&2
     exit 1
   fi
+}
+
+# Make a fresh self-signed pair in WORK (KIND ecdsa: P-256; rsa: 2048
+# bits) and set what both sides need to serve HTTPS with it: SCHEME=https,
+# TLS_FLAGS (tine's flags), NGINX_SSL and NGINX_TLS (start_nginx). An empty
+# KIND leaves plain HTTP (TLS_FLAGS empty); another one exits 2.
+# usage: tls_pair KIND
+tls_pair() {
+  local keyspec
+  SCHEME=http TLS_FLAGS=() NGINX_SSL="" NGINX_TLS=""
+  case "$1" in
+    "") return 0 ;;
+    ecdsa) keyspec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+    rsa) keyspec=(-newkey rsa:2048) ;;
+    *) echo "TLS must be ecdsa or rsa" >&2; exit 2 ;;
+  esac
+  openssl req -x509 "${keyspec[@]}" -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    -subj /CN=localhost -days 2 2>/dev/null
+  SCHEME=https
+  TLS_FLAGS=(--tls-certificate "$WORK/cert.pem" --tls-key "$WORK/key.pem")
+  NGINX_SSL=" ssl"
+  NGINX_TLS="ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;"
+}
+
+# Start tine on http_routes.lua (HTTP mode) on a free loopback port with
+# N children (StartServer = MaxServer = N), log level warn, and the flags
+# given (e.g. TLS_FLAGS); does not wait (wait_http does). Sets TINE_PID,
+# TINE_PORT and TINE_LOG. usage: start_tine_http N [flags...]
+start_tine_http() {
+  local n=$1
+  shift
+  TINE_PORT=$(free_port)
+  TINE_LOG=$WORK/tine.log
+  "$TINE" "$BENCH_DIR/http_routes.lua" --port "$TINE_PORT" --start-server "$n" \
+    --max-server "$n" --log-level warn "$@" >"$TINE_LOG" 2>&1 &
+  TINE_PID=$!
+  STARTED_PIDS+=("$TINE_PID")
 }
 
 # One wrk run of URL (THREADS threads, CONNS connections, DURATION s)

@@ -53,7 +53,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -le $((MOST + 256)) ]; th
   exit 2
 fi
 wants() { [[ " ${CURVES[*]} " == *" $1 "* ]]; }
-wants http && need_http_tools
+wants http && need_http_tools wrk
 
 print_machine
 echo "method: ROUNDS=$ROUNDS alternating rounds of ${DURATION} s after ${WARMUP} s per point;" \
