@@ -42,15 +42,7 @@ CLIENTS=${CLIENTS:-4}
 WORKERS=${WORKERS:-2}
 MODES=(full resumed)
 need_http_tools openssl
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 tls_pair "$TLS"
-
-# utime + stime, in clock ticks, of the pids given (0 for one that is gone).
-cpu_ticks() {
-  local p
-  for p; do sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null || true; done |
-    awk '{s += $12 + $13} END {print s + 0}'
-}
 
 # One measured run: CLIENTS s_time clients in MODE (full or resumed) at
 # once against PORT for DURATION s, served by the workers of master PID.

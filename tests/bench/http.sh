@@ -13,8 +13,10 @@
 # Then, for each mode (keep-alive; "Connection: close" on every request)
 # and route, wrk (THREADS threads, CONNS connections) runs nginx and tine
 # alternately for ROUNDS rounds of DURATION s, each after WARMUP s of
-# unmeasured load; prints the median requests/s and p99 latency of each
-# side and the ratio tine/nginx as a table for BENCHMARKS.md.
+# unmeasured load; prints the median requests/s, p99 latency and CPU per
+# request (the workers' utime+stime over the measured run / requests) of
+# each side, tine/nginx and nginx/tine CPU (the efficiency, which does not
+# depend on wrk keeping up) as a table for BENCHMARKS.md.
 #
 # Environment: ROUNDS (3), DURATION (5), WARMUP (1), CONNS (50),
 # WORKERS (2), THREADS (2), ROUTES ("hello user json"); TLS=ecdsa or
@@ -82,15 +84,17 @@ else
 fi
 echo
 
-# One wrk run of ROUTE on PORT; prints "rps p99_ms errors" (wrk_result).
-# usage: measure PORT ROUTE TAG [wrk flags...]
+# One wrk run of ROUTE on PORT served by master PID's workers; prints
+# "rps p99_ms errors cpu_us_per_request" (wrk_result).
+# usage: measure PORT PID ROUTE TAG [wrk flags...]
 measure() {
-  local port=$1 route=$2 tag=$3
-  shift 3
-  wrk_result "$SCHEME://127.0.0.1:$port${URL[$route]}" "$tag" "$@"
+  local port=$1 route=$3 tag=$4
+  CPU_PIDS="$(children_of "$2" | paste -sd' ')"
+  shift 4
+  CPU_PIDS=$CPU_PIDS wrk_result "$SCHEME://127.0.0.1:$port${URL[$route]}" "$tag" "$@"
 }
 
-declare -A RPS P99 ERR   # key "side mode route": one value per round
+declare -A RPS P99 ERR CPU   # key "side mode route": one value per round
 for mode in keep-alive close; do
   flags=()
   [ "$mode" = close ] && flags=(-H 'Connection: close')
@@ -101,11 +105,12 @@ for mode in keep-alive close; do
       line="$(printf '%-10s %-5s round %d:' "$mode" "$route" "$r")"
       for side in "${sides[@]}"; do
         if [ "$side" = tine ] && [ $TINE_OK = 0 ]; then line+="  tine n/a"; continue; fi
-        port=$NGINX_PORT; [ "$side" = tine ] && port=$TINE_PORT
-        read -r rps p99 err <<<"$(measure "$port" "$route" "$mode-$route-$side-$r" "${flags[@]}")"
+        port=$NGINX_PORT pid=$NGINX_PID
+        [ "$side" = tine ] && port=$TINE_PORT pid=$TINE_PID
+        read -r rps p99 err cpu <<<"$(measure "$port" "$pid" "$route" "$mode-$route-$side-$r" "${flags[@]}")"
         k="$side $mode $route"
-        RPS[$k]+=" $rps" P99[$k]+=" $p99" ERR[$k]+=" $err"
-        line+="$(printf '  %s %9.0f req/s p99 %7.3f ms errors %s' "$side" "$rps" "$p99" "$err")"
+        RPS[$k]+=" $rps" P99[$k]+=" $p99" ERR[$k]+=" $err" CPU[$k]+=" $cpu"
+        line+="$(printf '  %s %9.0f req/s p99 %7.3f ms cpu %6.2f us/req errors %s' "$side" "$rps" "$p99" "$cpu" "$err")"
       done
       echo "$line"
     done
@@ -118,26 +123,29 @@ stop_pid "$NGINX_PID"
 # close >= 1.0 x; p99 no worse than nginx's).
 sum() { printf '%s\n' "$@" | awk '$1 < 0 {bad = 1} {s += $1} END {print bad ? "failed" : s}'; }
 echo
-echo "| mode | route | nginx + lua req/s | tine req/s | tine/nginx | nginx p99 ms | tine p99 ms | errors nginx / tine |"
-echo "|---|---|--:|--:|--:|--:|--:|---|"
+echo "| mode | route | nginx + lua req/s | tine req/s | tine/nginx | nginx p99 ms | tine p99 ms | nginx CPU us/req | tine CPU us/req | nginx/tine CPU | errors nginx / tine |"
+echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
 TARGETS=()
 for mode in keep-alive close; do
   for route in "${ROUTES[@]}"; do
     nrps=$(median ${RPS[nginx $mode $route]}) np=$(median ${P99[nginx $mode $route]})
+    ncpu=$(median ${CPU[nginx $mode $route]})
     ne=$(sum ${ERR[nginx $mode $route]})
     if [ $TINE_OK = 1 ]; then
       trps=$(median ${RPS[tine $mode $route]}) tp=$(median ${P99[tine $mode $route]})
+      tcpu=$(median ${CPU[tine $mode $route]})
+      eff=$(awk -v t="$tcpu" -v n="$ncpu" 'BEGIN {printf "%.2f", (t > 0 ? n / t : 0)}')
       te=$(sum ${ERR[tine $mode $route]})
       ratio=$(awk -v t="$trps" -v n="$nrps" 'BEGIN {printf "%.2f", (n > 0 ? t / n : 0)}')
-      printf '| %s | %s | %.0f | %.0f | %s | %.3f | %.3f | %s / %s |\n' \
-        "$mode" "${URL[$route]}" "$nrps" "$trps" "$ratio" "$np" "$tp" "$ne" "$te"
+      printf '| %s | %s | %.0f | %.0f | %s | %.3f | %.3f | %.2f | %.2f | %s | %s / %s |\n' \
+        "$mode" "${URL[$route]}" "$nrps" "$trps" "$ratio" "$np" "$tp" "$ncpu" "$tcpu" "$eff" "$ne" "$te"
       if [ "$route" = hello ]; then
         want=1.0; [ "$mode" = keep-alive ] && want=1.1
         TARGETS+=("$mode /hello: tine/nginx $ratio (target >= $want): $(awk -v r="$ratio" -v w="$want" 'BEGIN {print (r >= w ? "met" : "NOT met")}');\
  p99 $tp ms vs nginx $np ms (target: no worse): $(awk -v t="$tp" -v n="$np" 'BEGIN {print (t <= n ? "met" : "NOT met")}')")
       fi
     else
-      printf '| %s | %s | %.0f | n/a | n/a | %.3f | n/a | %s / n/a |\n' "$mode" "${URL[$route]}" "$nrps" "$np" "$ne"
+      printf '| %s | %s | %.0f | n/a | n/a | %.3f | n/a | %.2f | n/a | n/a | %s / n/a |\n' "$mode" "${URL[$route]}" "$nrps" "$np" "$ncpu" "$ne"
     fi
   done
 done

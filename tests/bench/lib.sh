@@ -257,23 +257,39 @@ start_tine_http() {
   STARTED_PIDS+=("$TINE_PID")
 }
 
+# utime + stime, in clock ticks, of the pids given (0 for one that is gone).
+cpu_ticks() {
+  local p
+  for p; do sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null || true; done |
+    awk '{s += $12 + $13} END {print s + 0}'
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
 # One wrk run of URL (THREADS threads, CONNS connections, DURATION s)
 # after WARMUP s of unmeasured load; prints "rps p99_ms errors" (errors:
 # socket errors plus non-2xx answers; -1 if wrk gave no result); wrk's
-# output in WORK/TAG.wrk. usage: wrk_result URL TAG [wrk flags...]
+# output in WORK/TAG.wrk. With CPU_PIDS set (the server's processes) a
+# fourth field: their CPU microseconds per request over the measured run.
+# usage: wrk_result URL TAG [wrk flags...]
 wrk_result() {
-  local url=$1 out=$WORK/$2.wrk
+  local url=$1 out=$WORK/$2.wrk c0=0 c1=0
   shift 2
   if [ "$WARMUP" != 0 ]; then
     timeout $((${WARMUP%.*} + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
   fi
+  [ -n "${CPU_PIDS:-}" ] && c0=$(cpu_ticks $CPU_PIDS)
   timeout $((${DURATION%.*} + 30)) \
     wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 || true
-  awk 'function ms(v) { u = v; sub(/^[0-9.]+/, "", u); v += 0
+  [ -n "${CPU_PIDS:-}" ] && c1=$(cpu_ticks $CPU_PIDS)
+  awk -v cpu="${CPU_PIDS:+$(( (c1 - c0) * TICK_US ))}" -v secs="$DURATION" '
+       function ms(v) { u = v; sub(/^[0-9.]+/, "", u); v += 0
                         return u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v }
        /^Requests\/sec:/ { rps = $2 }
        /^ +99% / { p99 = ms($2) }
        /^ +Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
        /^ +Non-2xx or 3xx responses:/ { err += $NF }
-       END { if (rps == "") print "0 0 -1"; else printf "%s %.3f %d\n", rps, p99, err }' "$out"
+       END { if (rps == "") { print "0 0 -1" (cpu == "" ? "" : " -1"); exit }
+             printf "%s %.3f %d", rps, p99, err
+             if (cpu != "") printf " %.2f", rps > 0 ? cpu / (rps * secs) : -1
+             printf "\n" }' "$out"
 }
