@@ -17,11 +17,11 @@
 #include "scoreboard.h"
 
 #define ACCEPT_RETRY_SECONDS 0.1 /* after EMFILE and the like */
-/* Accept by load: a child holding more than ACCEPT_SLACK connections above
- * its least busy accepting sibling leaves new ones to the others for
- * ACCEPT_YIELD_SECONDS. A sibling stuck in a callback for STUCK_SECONDS
- * does not count, so a hung child never stops the others accepting. */
-#define ACCEPT_SLACK 16
+/* Accept by load: a child holding more than child_accept_slack(least)
+ * connections above its least busy accepting sibling (least) leaves new
+ * ones to the others for ACCEPT_YIELD_SECONDS. A sibling stuck in a
+ * callback for STUCK_SECONDS does not count, so a hung child never stops
+ * the others accepting. */
 #define ACCEPT_YIELD_SECONDS 0.001
 #define STUCK_SECONDS 1.0
 
@@ -68,16 +68,23 @@ static void accept_pause(struct child *ch, int err)
  * moment. They stay queued on the shared socket, never refused. */
 static int yield_to_siblings(struct child *ch)
 {
-    if (!ch->scoreboard || child_connections(ch) <= ACCEPT_SLACK) return 0;
+    if (!ch->scoreboard || child_connections(ch) <= child_accept_slack(0))
+        return 0;
     /* coarse, as the callback times it compares with */
     long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
                                        clock_coarse(), STUCK_SECONDS);
-    if (least < 0 || child_connections(ch) <= least + ACCEPT_SLACK) return 0;
+    if (least < 0 || child_connections(ch) <= least + child_accept_slack(least))
+        return 0;
     ch->yielding = 1;
     child_update_accepting(ch);
     struct timeval tv = {0, (suseconds_t)(ACCEPT_YIELD_SECONDS * 1e6)};
     evtimer_add(ch->accept_retry_ev, &tv);
     return 1;
+}
+
+long child_accept_slack(long least)
+{
+    return least > 256 ? 16 + (least - 256) / 16 : 16;
 }
 
 int child_accept_batch(long conns)

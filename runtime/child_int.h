@@ -66,6 +66,14 @@ void child_update_accepting(struct child *ch);
  * for seconds (a sibling's lead stays bounded by the slack either way). */
 int child_accept_batch(long conns);
 
+/* How many connections a child may hold above its least busy sibling
+ * (holding least) before it leaves new ones to the others: 16, and over
+ * 256 a sixteenth more of what the sibling holds beyond them, so a burst
+ * of thousands of connections is not taken 16 at a time (the listen queue
+ * overflowed: SYNs dropped, clients waiting seconds) while a few hundred
+ * still spread as evenly as before. */
+long child_accept_slack(long least);
+
 /* End the loop once a stopping child has no connection left. */
 void child_maybe_finish(struct child *ch);
 

@@ -1,5 +1,7 @@
-/* test_child_accept.c: how many connections a child accepts per wake-up:
- * a few while it holds few, more as it holds more, never over the cap. */
+/* test_child_accept.c: how many connections a child accepts per wake-up
+ * (a few while it holds few, more as it holds more, never over the cap),
+ * and how far it may get ahead of its least busy sibling (16 among a few
+ * hundred connections, a sixteenth more of the rest among thousands). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,9 +33,21 @@ static void test_grows_with_connections_up_to_the_cap(void **state)
     assert_int_equal(child_accept_batch(5000), 64);
 }
 
+static void test_slack_grows_with_the_sibling(void **state)
+{
+    (void)state;
+    assert_int_equal(child_accept_slack(0), 16);
+    assert_int_equal(child_accept_slack(50), 16);
+    assert_int_equal(child_accept_slack(256), 16);
+    assert_int_equal(child_accept_slack(5000), 16 + 296);
+    for (long least = 0; least < 100000; least += 13)
+        assert_true(child_accept_slack(least + 13) >= child_accept_slack(least));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slack_grows_with_the_sibling),
         cmocka_unit_test(test_few_connections_few_accepts),
         cmocka_unit_test(test_grows_with_connections_up_to_the_cap),
     };
