@@ -290,6 +290,6 @@ wrk_result() {
        /^ +Non-2xx or 3xx responses:/ { err += $NF }
        END { if (rps == "") { print "0 0 -1" (cpu == "" ? "" : " -1"); exit }
              printf "%s %.3f %d", rps, p99, err
-             if (cpu != "") printf " %.2f", rps > 0 ? cpu / (rps * secs) : -1
+             if (cpu != "") printf " %.2f", (rps > 0 ? cpu / (rps * secs) : -1)
              printf "\n" }' "$out"
 }
