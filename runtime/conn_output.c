@@ -73,11 +73,17 @@ void conn_on_writable(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
+/* More than the output cap is queued already. */
+static int over_cap(const struct conn *c)
+{
+    return bytebuf_len(&c->out) >
+           CONN_OUTPUT_CAP_FACTOR * (size_t)c->set->s->max_output_buffer;
+}
+
 int conn_write_check(struct conn *c)
 {
     if (c->closing) return -1;
-    size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (bytebuf_len(&c->out) > CONN_OUTPUT_CAP_FACTOR * limit) {
+    if (over_cap(c)) {
         conn_fail(c, "output buffer full: the client does not read");
         return -1;
     }
@@ -109,9 +115,7 @@ void conn_write(struct conn *c, const char *data, size_t len)
 int conn_write_pair(struct conn *c, const char *a, size_t alen,
                     const char *b, size_t blen)
 {
-    size_t limit = (size_t)c->set->s->max_output_buffer;
-    if (c->closing || bytebuf_len(&c->out) > CONN_OUTPUT_CAP_FACTOR * limit)
-        return -1;
+    if (c->closing || over_cap(c)) return -1;
     char *to = bytebuf_reserve(&c->out, alen + blen);
     if (!to) return -1;
     memcpy(to, a, alen);
