@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# run.sh: tine against the C floor server, on loopback.
+# run.sh: tine against the C floor server, on loadgen over loopback.
 #
 #   tests/bench/run.sh [BUILD_DIR]        (or BUILD_DIR=...; default: build/ in the checkout)
 #
-# Builds nothing. Starts the floor server (2 workers) and tine
-# (echo_bench.lua, 2 children, MaxServer 2 so the pool stays at 2) on free
-# loopback ports; for each mode (persistent: 50 connections, 32-byte
-# lines; new connection per request: 50 at once) runs floor and tine
-# alternately for ROUNDS rounds of DURATION s after WARMUP s; prints the
-# medians. Then the spread check: tine with 4 children and 200 persistent
-# connections, connections counted per child with ss; and the same for the
-# floor with 4 workers and three accept strategies, for reference.
+# Builds nothing. The floor accepts as tine does: a shared socket and an
+# accept by load (--balance --balance-slack 16; tine's slack is 16 up to
+# 256 connections), so both spread the connections over their processes
+# the same way. tine runs echo_bench.lua with MaxServer equal to
+# StartServer, so the pool stays put. Modes, each alternating floor and
+# tine for ROUNDS rounds of DURATION s after WARMUP s, medians printed:
+#   persistent      2 workers / 2 children, CONNS connections, SIZE-byte
+#                   lines; each round also counts the connections per
+#                   process (ss, halfway through);
+#   persistent-1    the same with 1 worker / 1 child: the cost per request
+#                   without two busy servers and loadgen sharing 2 cores;
+#   new-conn        2 and 2, a new connection per request (CONNS at once).
+# Beside persistent, for reference, the floor with a plain shared socket
+# (no accept by load), which on this machine usually gives nearly every
+# connection to one worker. Then the spread check: tine with 4 children
+# and 200 persistent connections, connections counted per child with ss;
+# and the same for the floor with 4 workers and three accept strategies.
 #
 # Environment: ROUNDS (3), DURATION (5), WARMUP (1), CONNS (50), SIZE (32),
 # SPREAD_ROUNDS (3).
@@ -23,33 +32,50 @@ WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-50}
 SIZE=${SIZE:-32}
 SPREAD_ROUNDS=${SPREAD_ROUNDS:-3}
+FLOOR_AS_TINE=(--balance --balance-slack 16)
 
 print_machine
 echo "method: closed loop, $CONNS connections, $SIZE-byte lines, --expect-echo;" \
      "$ROUNDS rounds of ${DURATION} s after ${WARMUP} s warm-up, floor and tine alternately"
 echo
 
-start_floor 2
-TINE_PORT=$(free_port)
-start_tine 2 tine "$ECHO_SCRIPT" --port "$TINE_PORT" --start-server 2 --max-server 2
-MAIN_TINE_PID=$TINE_PID
-FLOOR_PIDS="$FLOOR_PID,$(children_of "$FLOOR_PID" | paste -sd,)"
-TINE_PIDS="$MAIN_TINE_PID,$(children_of "$MAIN_TINE_PID" | paste -sd,)"
-echo "floor pid $FLOOR_PID port $FLOOR_PORT; tine master $MAIN_TINE_PID port $TINE_PORT," \
-     "children $(children_of "$MAIN_TINE_PID" | tr '\n' ' ')"
-echo
+# Connections per process of a server, as "n+n+..." (ss, established,
+# server side). usage: split_of MASTER_PID PORT
+split_of() {
+  local c out=""
+  ss -tnpH state established "( sport = :$2 )" >"$WORK/ss.txt"
+  for c in $(children_of "$1"); do
+    out="$out+$(grep -c "pid=$c," "$WORK/ss.txt" || true)"
+  done
+  echo "${out#+}"
+}
 
-# One loadgen run; prints its RESULT line (the full output goes to WORK).
-# usage: load PORT SERVER_PIDS TAG [loadgen flags...]
+# A server under test: SRV_PORT[name], SRV_PIDS[name] (master and
+# children, for loadgen's CPU count), SRV_MASTER[name].
+declare -A SRV_PORT SRV_PIDS SRV_MASTER
+note_server() {  # usage: note_server NAME MASTER_PID PORT
+  SRV_MASTER[$1]=$2 SRV_PORT[$1]=$3
+  SRV_PIDS[$1]="$2,$(children_of "$2" | paste -sd,)"
+}
+
+# One loadgen run against server NAME; prints its RESULT line with
+# split=<connections per process> added halfway through a persistent run
+# (the full output goes to WORK). usage: load NAME TAG [loadgen flags...]
 load() {
-  local port=$1 pids=$2 tag=$3
-  shift 3
+  local name=$1 tag=$2 split=- lg
+  shift 2
   local out=$WORK/$tag.out
   timeout $((${DURATION%.*} + ${WARMUP%.*} + 30)) \
-    "$LOADGEN" --port "$port" --conns "$CONNS" --size "$SIZE" \
-    --duration "$DURATION" --warmup "$WARMUP" --expect-echo --cpu-pids "$pids" \
-    "$@" >"$out" 2>&1 || true
-  grep '^RESULT' "$out" || echo "RESULT rps=0 p99_us=0 errors=-1 (loadgen failed: $(tail -1 "$out"))"
+    "$LOADGEN" --port "${SRV_PORT[$name]}" --conns "$CONNS" --size "$SIZE" \
+    --duration "$DURATION" --warmup "$WARMUP" --expect-echo \
+    --cpu-pids "${SRV_PIDS[$name]}" "$@" >"$out" 2>&1 &
+  lg=$!
+  if [ $# = 0 ]; then
+    sleep "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN {print w + d / 2}')"
+    split=$(split_of "${SRV_MASTER[$name]}" "${SRV_PORT[$name]}")
+  fi
+  wait "$lg" || true
+  echo "$(grep '^RESULT' "$out" || echo "RESULT rps=0 p99_us=0 errors=-1 (loadgen failed: $(tail -1 "$out"))") split=$split"
 }
 
 err_summary() {  # sum the error fields over RESULT lines on stdin
@@ -57,36 +83,76 @@ err_summary() {  # sum the error fields over RESULT lines on stdin
        END {printf "cf=%d rst=%d to=%d eof=%d mm=%d oth=%d", s["connect_fail"], s["reset"], s["timeout"], s["eof"], s["mismatch"], s["other"]}'
 }
 
+round_line() {  # usage: round_line LABEL "RESULT ..." -> one column group
+  printf '%s %7s rps p99 %6s us cpu %5s us/req (loadgen %3s%%) split %s' "$1" \
+    "$(field rps "$2")" "$(field p99_us "$2")" "$(field server_cpu_us_per_req "$2")" \
+    "$(field loadgen_cpu_pct "$2")" "$(field split "$2")"
+}
+
+# median of field F over the RESULT lines of a file
+med() { median $(while read -r l; do field "$1" "$l"; done <"$2"); }
+
+# The modes: ROUNDS alternating rounds of the floor ("floor") and tine
+# ("tine"), and of "ref" if REF names one, then the medians into ROW[mode].
+# usage: compare MODE [loadgen flags...]
 declare -A ROW
-for mode in persistent new-conn; do
-  flags=()
-  [ "$mode" = new-conn ] && flags=(--new-conn)
-  : >"$WORK/$mode.floor" ; : >"$WORK/$mode.tine"
+compare() {
+  local mode=$1 r s f t
+  shift
+  for s in floor tine ${REF:-}; do : >"$WORK/$mode.$s"; done
   for r in $(seq "$ROUNDS"); do
-    f=$(load "$FLOOR_PORT" "$FLOOR_PIDS" "$mode-floor-$r" "${flags[@]}")
-    echo "$f" >>"$WORK/$mode.floor"
-    t=$(load "$TINE_PORT" "$TINE_PIDS" "$mode-tine-$r" "${flags[@]}")
-    echo "$t" >>"$WORK/$mode.tine"
-    printf '%-10s round %d: floor %7s rps p99 %6s us cpu %5s us/req (loadgen %3s%%) | tine %7s rps p99 %6s us cpu %5s us/req (loadgen %3s%%)\n' \
-      "$mode" "$r" "$(field rps "$f")" "$(field p99_us "$f")" \
-      "$(field server_cpu_us_per_req "$f")" "$(field loadgen_cpu_pct "$f")" \
-      "$(field rps "$t")" "$(field p99_us "$t")" \
-      "$(field server_cpu_us_per_req "$t")" "$(field loadgen_cpu_pct "$t")"
+    f=$(load floor "$mode-floor-$r" "$@"); echo "$f" >>"$WORK/$mode.floor"
+    t=$(load tine "$mode-tine-$r" "$@"); echo "$t" >>"$WORK/$mode.tine"
+    echo "$mode round $r: $(round_line floor "$f") | $(round_line tine "$t")"
+    if [ -n "${REF:-}" ]; then
+      f=$(load "$REF" "$mode-ref-$r" "$@"); echo "$f" >>"$WORK/$mode.$REF"
+      echo "$mode round $r: $(round_line "$REF (reference)" "$f")"
+    fi
   done
-  fcpu=$(median $(while read -r l; do field server_cpu_us_per_req "$l"; done <"$WORK/$mode.floor"))
-  tcpu=$(median $(while read -r l; do field server_cpu_us_per_req "$l"; done <"$WORK/$mode.tine"))
-  cratio=$(awk -v t="$tcpu" -v f="$fcpu" 'BEGIN {printf "%.2f", (t > 0 ? f / t : 0)}')
-  frps=$(median $(while read -r l; do field rps "$l"; done <"$WORK/$mode.floor"))
-  trps=$(median $(while read -r l; do field rps "$l"; done <"$WORK/$mode.tine"))
-  fp99=$(median $(while read -r l; do field p99_us "$l"; done <"$WORK/$mode.floor"))
-  tp99=$(median $(while read -r l; do field p99_us "$l"; done <"$WORK/$mode.tine"))
-  ratio=$(awk -v t="$trps" -v f="$frps" 'BEGIN {printf "%.2f", (f > 0 ? t / f : 0)}')
-  ROW[$mode]=$(printf '| %-10s | %8.0f | %8.0f | %5s | %7.0f | %7.0f | %6.2f | %6.2f | %5s | %s | %s |' \
-    "$mode" "$frps" "$trps" "$ratio" "$fp99" "$tp99" "$fcpu" "$tcpu" "$cratio" \
-    "$(err_summary <"$WORK/$mode.floor")" "$(err_summary <"$WORK/$mode.tine")")
-done
-stop_pid "$FLOOR_PID"
-stop_pid "$MAIN_TINE_PID"
+  ROW[$mode]=$(row "$mode" "$WORK/$mode.floor" "$WORK/$mode.tine")
+  [ -n "${REF:-}" ] && ROW[$mode-$REF]=$(row "$mode, floor: $REF" "$WORK/$mode.$REF" "$WORK/$mode.tine")
+  return 0
+}
+
+# One table row from the floor's and tine's RESULT files.
+row() {  # usage: row LABEL FLOOR_FILE TINE_FILE
+  local frps trps fcpu tcpu
+  frps=$(med rps "$2") trps=$(med rps "$3")
+  fcpu=$(med server_cpu_us_per_req "$2") tcpu=$(med server_cpu_us_per_req "$3")
+  printf '| %s | %8.0f | %8.0f | %5s | %7.0f | %7.0f | %6.2f | %6.2f | %5s | %s | %s | %s | %s |' \
+    "$1" "$frps" "$trps" "$(awk -v t="$trps" -v f="$frps" 'BEGIN {printf "%.2f", (f > 0 ? t / f : 0)}')" \
+    "$(med p99_us "$2")" "$(med p99_us "$3")" "$fcpu" "$tcpu" \
+    "$(awk -v t="$tcpu" -v f="$fcpu" 'BEGIN {printf "%.2f", (t > 0 ? f / t : 0)}')" \
+    "$(while read -r l; do field split "$l"; done <"$2" | paste -sd' ')" \
+    "$(while read -r l; do field split "$l"; done <"$3" | paste -sd' ')" \
+    "$(err_summary <"$2")" "$(err_summary <"$3")"
+}
+
+# Two processes each: the floor accepting as tine does, tine, and the
+# floor with a plain shared socket for reference.
+start_floor 2 "${FLOOR_AS_TINE[@]}"
+note_server floor "$FLOOR_PID" "$FLOOR_PORT"
+start_floor 2
+note_server shared-socket "$FLOOR_PID" "$FLOOR_PORT"
+port=$(free_port)
+start_tine 2 tine "$ECHO_SCRIPT" --port "$port" --start-server 2 --max-server 2
+note_server tine "$TINE_PID" "$port"
+echo "floor (${FLOOR_AS_TINE[*]}) pid ${SRV_MASTER[floor]}, floor (shared socket)" \
+     "pid ${SRV_MASTER[shared-socket]}, tine master ${SRV_MASTER[tine]}"
+echo
+REF=shared-socket compare persistent
+compare new-conn --new-conn
+for s in floor shared-socket tine; do stop_pid "${SRV_MASTER[$s]}"; done
+
+# One process each.
+start_floor 1 "${FLOOR_AS_TINE[@]}"
+note_server floor "$FLOOR_PID" "$FLOOR_PORT"
+port=$(free_port)
+start_tine 1 tine1 "$ECHO_SCRIPT" --port "$port" --start-server 1 --max-server 1
+note_server tine "$TINE_PID" "$port"
+compare persistent-1
+stop_pid "${SRV_MASTER[floor]}"
+stop_pid "${SRV_MASTER[tine]}"
 
 # Spread: 4 processes, 200 persistent connections; connections counted per
 # process with ss. tine first; then, for reference, the floor with tine's
@@ -95,25 +161,19 @@ stop_pid "$MAIN_TINE_PID"
 # spread_check LABEL MASTER_PID PORT: prints each round; sets SPREAD_MED
 # and SPREAD_WORST (busiest / least busy).
 spread_check() {
-  local label=$1 master=$2 port=$3 r lg per_child c n ratio ratios=()
+  local label=$1 master=$2 port=$3 r lg per_child ratio ratios=()
   for r in $(seq "$SPREAD_ROUNDS"); do
     timeout 30 "$LOADGEN" --port "$port" --conns 200 --size "$SIZE" \
       --duration 3 --expect-echo >"$WORK/spread.out" 2>&1 &
     lg=$!
     STARTED_PIDS+=("$lg")
     sleep 1.5
-    # established server-side sockets on the port, by owning pid
-    ss -tnpH state established "( sport = :$port )" >"$WORK/ss.txt"
-    per_child=""
-    for c in $(children_of "$master"); do
-      n=$(grep -c "pid=$c," "$WORK/ss.txt" || true)
-      per_child="$per_child $n"
-    done
+    per_child=$(split_of "$master" "$port")
     wait "$lg" || true
     forget_pid "$lg"
-    ratio=$(printf '%s\n' $per_child | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {if (lo > 0) printf "%.2f", hi / lo; else print "inf"}')
+    ratio=$(tr + '\n' <<<"$per_child" | sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {if (lo > 0) printf "%.2f", hi / lo; else print "inf"}')
     ratios+=("$ratio")
-    printf '%-40s round %d: connections per process:%s  busiest/least %s  (%s)\n' \
+    printf '%-40s round %d: connections per process: %s  busiest/least %s  (%s)\n' \
       "$label" "$r" "$per_child" "$ratio" \
       "$(grep -o 'rps=[0-9]*.*errors=[0-9]*' "$WORK/spread.out" | awk '{print $1, $NF}')"
   done
@@ -133,19 +193,18 @@ for variant in "" "--balance --balance-slack 16" "--reuseport"; do
   start_floor 4 $variant
   spread_check "floor ${variant:-(shared socket, batch 16)}" "$FLOOR_PID" "$FLOOR_PORT"
   stop_pid "$FLOOR_PID"
-  SPREAD_ROWS+=("| floor, 4 workers, ${variant:-shared socket, batch 16 (as tine)} | $SPREAD_MED | $SPREAD_WORST |")
+  SPREAD_ROWS+=("| floor, 4 workers, ${variant:-shared socket, batch 16} | $SPREAD_MED | $SPREAD_WORST |")
 done
 
 echo
-echo "| mode | floor rps | tine rps | tine/floor rps | floor p99 us | tine p99 us | floor CPU us/req | tine CPU us/req | floor/tine CPU | floor errors | tine errors |"
-echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|"
-echo "${ROW[persistent]}"
-echo "${ROW[new-conn]}"
+echo "| mode | floor rps | tine rps | tine/floor rps | floor p99 us | tine p99 us | floor CPU us/req | tine CPU us/req | floor/tine CPU | floor split | tine split | floor errors | tine errors |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|---|"
+for m in persistent persistent-1 new-conn persistent-shared-socket; do echo "${ROW[$m]}"; done
 echo
 echo "| spread, 200 persistent connections | busiest/least, median of $SPREAD_ROUNDS | worst |"
 echo "|---|--:|--:|"
 printf '%s\n' "${SPREAD_ROWS[@]}"
 echo "(target for tine: busiest <= 1.5 x least busy)"
-echo "targets: persistent and new-conn tine/floor >= 0.85 (rps; CPU us/req is the server's"
+echo "targets: persistent and new-conn tine/floor >= 0.90 (rps; CPU us/req is the server's"
 echo "CPU time, master included, per request in the measured window; floor/tine CPU is"
 echo "the efficiency ratio, which does not depend on the load generator keeping up)"
