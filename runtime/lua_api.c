@@ -258,6 +258,15 @@ static void push_settings(lua_State *L, const struct settings *s)
     }
 }
 
+/* tine.settings' source: builds the settings table when a script first
+ * reads tine.settings, so a state that never does holds no copy. Upvalue:
+ * the settings (a light userdata; they outlive the state). */
+static int build_settings(lua_State *L)
+{
+    push_settings(L, lua_touserdata(L, lua_upvalueindex(1)));
+    return 1;
+}
+
 /* Register fns as closures over the host in the table at the top. */
 static void set_functions(lua_State *L, struct lua_host *h,
                           const luaL_Reg *fns)
@@ -318,13 +327,30 @@ static void register_metatables(lua_State *L, struct lua_host *h)
 
 /* Make the built-in module `name` (bytecode bc) loadable by require:
  * package.preload[name]. */
+/* package.preload's loader of a built-in module: its bytecode is loaded
+ * only when the module is first required, so a state that never requires
+ * it does not hold its functions. Upvalues: the bytecode (a light
+ * userdata), its length and the module's name. */
+static int load_builtin(lua_State *L)
+{
+    const char *bc = lua_touserdata(L, lua_upvalueindex(1));
+    size_t len = (size_t)lua_tointeger(L, lua_upvalueindex(2));
+    if (luaL_loadbuffer(L, bc, len, lua_tostring(L, lua_upvalueindex(3))) != 0)
+        return lua_error(L);  /* built-in bytecode: cannot happen */
+    lua_insert(L, 1);         /* the chunk, below require's arguments */
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static void preload(lua_State *L, const char *name, const unsigned char *bc,
                     size_t len)
 {
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "preload");
-    if (luaL_loadbuffer(L, (const char *)bc, len, name) != 0)
-        lua_error(L);  /* built-in bytecode: cannot happen */
+    lua_pushlightuserdata(L, (void *)bc);
+    lua_pushinteger(L, (lua_Integer)len);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, load_builtin, 3);
     lua_setfield(L, -2, name);
     lua_pop(L, 2);  /* preload, package */
 }
@@ -369,7 +395,8 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
     lua_setfield(L, -2, "master_pid");
     lua_pushinteger(L, h->env.generation);
     lua_setfield(L, -2, "generation");
-    push_settings(L, h->env.settings);
+    lua_pushlightuserdata(L, (void *)h->env.settings);
+    lua_pushcclosure(L, build_settings, 1);
     int rc = host_pcall(h, CB_LOAD, 2, err, errlen);
     lua_pop(L, 1);                       /* the prelude module */
     return rc;

@@ -126,7 +126,7 @@ char *host_read_script(const char *path, size_t *len, char *err,
     }
     for (;;) {
         if (*len == cap) {
-            char *bigger = realloc(text, cap = cap ? cap * 2 : 65536);
+            char *bigger = realloc(text, cap = cap ? cap * 2 : 4096);
             if (!bigger) break;
             text = bigger;
         }

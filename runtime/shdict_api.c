@@ -354,8 +354,12 @@ void shdict_api_open(lua_State *L, const struct shdict_zones *zones,
     char name[SHDICT_NAME_MAX], err[256];
     size_t size;
     lua_newtable(L);                       /* tine.shared */
+    if (!zones || s->shared_dict.n == 0) {  /* no dictionaries, no methods */
+        lua_setfield(L, -2, "shared");
+        return;
+    }
     push_metatable(L);
-    for (int i = 0; zones && i < s->shared_dict.n; i++) {
+    for (int i = 0; i < s->shared_dict.n; i++) {
         if (shdict_zone_parse(s->shared_dict.items[i], name, &size, err,
                               sizeof(err)) < 0)
             continue;                      /* refused at config time */

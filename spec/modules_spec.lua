@@ -28,3 +28,38 @@ end
     os.execute("rm -rf " .. other)
   end)
 end)
+
+describe("what a child loads", function()
+  after_each(function() T.stop_all() end)
+
+  -- A child's Lua state holds only what its script uses: tine.http and
+  -- tine.ngx are compiled in but loaded on require, the FFI (client:write's
+  -- fast path) on the first write, the settings table on the first read.
+  it("loads tine.http, tine.ngx and the FFI only when they are used", function()
+    local server = T.start{script = [[
+StartServer = 1
+local at_load = {}
+for _, name in ipairs{"tine.http", "tine.ngx", "ffi"} do
+  at_load[#at_load + 1] = name .. "=" .. tostring(package.loaded[name] ~= nil)
+end
+for _, name in ipairs{"tine.http", "tine.ngx"} do  -- no bytecode loaded yet
+  at_load[#at_load + 1] = debug.getinfo(package.preload[name], "S").what
+end
+function ClientInput(c, line)
+  if line == "before" then
+    c:write(table.concat(at_load, " "), "\n")
+    return
+  end
+  local ffi_after_write = tostring(package.loaded.ffi ~= nil)
+  local http = require "tine.http"
+  c:write("ffi=", ffi_after_write, " http=", type(http), " port=",
+          tostring(tine.settings.Port == c.local_port), "\n")
+end
+]], children = 1}
+    local c = server:connect()
+    c:send("before\n")
+    assert.equal("tine.http=false tine.ngx=false ffi=false C C", c:receive("*l"))
+    c:send("after\n")
+    assert.equal("ffi=true http=table port=true", c:receive("*l"))
+  end)
+end)

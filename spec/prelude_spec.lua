@@ -28,6 +28,21 @@ describe("tine.prelude", function()
     it("hides its metatable", function()
       assert.is_false(getmetatable(view))
     end)
+
+    it("builds its table from a function on the first read, once", function()
+      local builds = 0
+      local lazy = prelude.readonly(function()
+        builds = builds + 1
+        return {Port = 12, Listen = {"x"}}
+      end, "tine.settings")
+      assert.equal(0, builds)
+      assert.equal("tine.settings", tostring(lazy))
+      assert.equal(0, builds)
+      assert.equal(12, lazy.Port)
+      assert.equal("x", lazy.Listen[1])
+      assert.equal(0, #lazy)
+      assert.equal(1, builds)
+    end)
   end)
 
   describe("print_line", function()
@@ -151,6 +166,20 @@ describe("tine.prelude.wrap_coroutines", function()
       assert.same({"line", "\n"}, {rec.pairs[1][2], rec.pairs[1][3]})
       assert.same({"alone", ""}, {rec.pairs[2][2], rec.pairs[2][3]})
       assert.same({}, rec.slow)
+    end)
+
+    it("is built on the first write, which puts it in the methods table", function()
+      local parts = {methods = {write = function() return "slow" end},
+                     handle_key = {}, handle_mt = {},
+                     write_pair = ffi.cast("void *", nil)}
+      prelude.install_fast_write(parts)
+      local stub = parts.methods.write
+      assert.equal("slow", stub(42))            -- not a client: the C function
+      local fast = parts.methods.write
+      assert.is_not.equal(stub, fast)
+      assert.equal("slow", fast(42))
+      assert.equal("slow", stub(43))            -- a kept stub still answers
+      assert.equal(fast, parts.methods.write)
     end)
 
     it("leaves everything else to the C function, arguments intact", function()

@@ -2,19 +2,25 @@
 --
 -- The runtime loads this file (compiled into the binary) in every Lua state
 -- it makes and calls install() with the table of C functions and values
--- (`core`) and the effective settings (a plain table). It is also installed
--- as an ordinary module, so its helpers can be used and tested on their own.
+-- (`core`) and the effective settings (a function that builds them as a
+-- plain table). It is also installed as an ordinary module, so its
+-- helpers can be used and tested on their own.
 local P = {}
 
 -- A view of t that cannot be assigned to, nested tables included: a
--- userdata, so not even rawset gets through. Reading goes through to t;
--- assigning raises an error naming the view.
+-- userdata, so not even rawset gets through. Reading goes through to t
+-- (or, if t is a function, to the table it returns, called once on the
+-- first read); assigning raises an error naming the view.
 function P.readonly(t, name)
   local views = {}
+  local function source()
+    if type(t) == "function" then t = t() end
+    return t
+  end
   local view = newproxy(true)
   local mt = getmetatable(view)
   mt.__index = function(_, key)
-    local value = t[key]
+    local value = source()[key]
     if type(value) ~= "table" then return value end
     views[key] = views[key] or P.readonly(value, name .. "." .. tostring(key))
     return views[key]
@@ -22,7 +28,7 @@ function P.readonly(t, name)
   mt.__newindex = function(_, key)
     error(name .. " is read-only (tried to set " .. tostring(key) .. ")", 2)
   end
-  mt.__len = function() return #t end
+  mt.__len = function() return #source() end
   mt.__tostring = function() return name end
   mt.__metatable = false
   return view
@@ -75,11 +81,10 @@ end
 -- client:write(line, "\n")) goes through LuaJIT's FFI straight into the
 -- connection's output (conn_write_pair, which never calls back into Lua);
 -- anything else, and any write it refuses (closed, output over its cap,
--- no memory), takes the C function, which answers or fails exactly as
--- before. Replaces parts.methods.write.
-function P.install_fast_write(parts)
+-- no memory), takes the C function `slow`, which answers or fails exactly
+-- as before. Returns the fast write.
+function P.fast_write(parts, slow)
   local ffi = require "ffi"
-  local slow = parts.methods.write
   local key, handle_mt = parts.handle_key, parts.handle_mt
   local conn_of = ffi.typeof("void **")
   local write_pair = ffi.cast(
@@ -87,7 +92,7 @@ function P.install_fast_write(parts)
     parts.write_pair)
   local cast, select, type, rawget = ffi.cast, select, type, rawget
   local getmetatable = debug.getmetatable
-  parts.methods.write = function(self, ...)
+  return function(self, ...)
     local n = select("#", ...)
     local a, b = ...
     if (n == 1 or (n == 2 and type(b) == "string")) and type(a) == "string"
@@ -104,8 +109,23 @@ function P.install_fast_write(parts)
   end
 end
 
--- Build the tine module from core and settings, make it the global `tine`
--- and package.loaded.tine, and route print() to the log at "info".
+-- Replace parts.methods.write with the fast write, built on the first
+-- call: a child that has written nothing has not loaded the FFI (13 KiB
+-- of its Lua heap).
+function P.install_fast_write(parts)
+  local slow, fast = parts.methods.write, nil
+  parts.methods.write = function(self, ...)
+    if not fast then
+      fast = P.fast_write(parts, slow)
+      parts.methods.write = fast
+    end
+    return fast(self, ...)
+  end
+end
+
+-- Build the tine module from core and settings (a table, or a function
+-- that builds it when tine.settings is first read), make it the global
+-- `tine` and package.loaded.tine, and route print() to the log at "info".
 -- Returns the module.
 function P.install(core, settings, env)
   env = env or _G
