@@ -325,8 +325,6 @@ static void register_metatables(lua_State *L, struct lua_host *h)
     lua_pop(L, 1);  /* client metatable */
 }
 
-/* Make the built-in module `name` (bytecode bc) loadable by require:
- * package.preload[name]. */
 /* package.preload's loader of a built-in module: its bytecode is loaded
  * only when the module is first required, so a state that never requires
  * it does not hold its functions. Upvalues: the bytecode (a light
@@ -342,6 +340,8 @@ static int load_builtin(lua_State *L)
     return 1;
 }
 
+/* Make the built-in module `name` (bytecode bc) loadable by require:
+ * package.preload[name], a load_builtin closure. */
 static void preload(lua_State *L, const char *name, const unsigned char *bc,
                     size_t len)
 {

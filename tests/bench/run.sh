@@ -59,8 +59,9 @@ note_server() {  # usage: note_server NAME MASTER_PID PORT
 }
 
 # One loadgen run against server NAME; prints its RESULT line with
-# split=<connections per process> added halfway through a persistent run
-# (the full output goes to WORK). usage: load NAME TAG [loadgen flags...]
+# split=<connections per process>, counted halfway through when the run
+# is persistent (no loadgen flags given), else "-" (the full output goes
+# to WORK). usage: load NAME TAG [loadgen flags...]
 load() {
   local name=$1 tag=$2 split=- lg
   shift 2
