@@ -34,6 +34,10 @@ Handlers = {
       res:finish("b", "c")
     end },
   { "^/triple$", function() return 201, "made\n", { ["X-A"] = "b" } end },
+  { "^/mixed$", function(req, res)
+      res:header("X-Own", 1)
+      return 200, "m", { ["Set-Cookie"] = { "c=3", "d=4" }, ["X-N"] = 7 }
+    end },
   { "^/lone$", function() return "lone body" end },
   { "^/typed$", function() return 200, "{}", { ["Content-Type"] = "application/json" } end },
   { "^/early$", function() error("secret-boom") end },
@@ -156,6 +160,16 @@ describe("HTTP response", function()
     assert.equal("made\n", r.body)
     assert.equal("b", r.headers["x-a"])
     assert.equal("5", r.headers["content-length"])
+  end)
+
+  it("sends res:header's fields and the returned ones, a list as one field per item", function()
+    local server = start(SCRIPT)
+    local r = H.request(server, H.get("/mixed"))
+    expect(200, r)
+    assert.equal("m", r.body)
+    assert.equal("1", r.headers["x-own"])
+    assert.equal("7", r.headers["x-n"])
+    assert.same({"c=3", "d=4"}, H.all(r, "Set-Cookie"))
   end)
 
   it("answers a lone string returned as a 200 body", function()

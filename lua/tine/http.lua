@@ -41,6 +41,12 @@ function H.parse_args(query)
   return args
 end
 
+-- The captures of a find that matched (its start and end dropped), or
+-- nil when it did not.
+local function captures_of(start, _, ...)
+  if start then return {...} end
+end
+
 -- The handler for path and the pattern's captures: the first entry of
 -- handlers whose pattern matches, else the global HttpRequest. A handler
 -- given by name is looked up in env now, at request time. Returns the
@@ -50,9 +56,8 @@ function H.route(handlers, path, env)
   if handlers then
     for i = 1, #handlers do
       local entry = handlers[i]
-      local found = {path:find(entry[1])}
-      if found[1] then
-        local captures = {unpack(found, 3)}
+      local captures = captures_of(find(path, entry[1]))
+      if captures then
         local handler = entry[2]
         if type(handler) == "string" then
           local fn = env[handler]
@@ -72,9 +77,23 @@ end
 
 -- ---- requests --------------------------------------------------------
 
--- What a request computes on first use: args (decoded from the query),
+-- The path of a request target: before any "?", percent-decoded.
+local function path_of(target)
+  local mark = find(target, "?", 1, true)
+  local path = mark and sub(target, 1, mark - 1) or target
+  if find(path, "%", 1, true) then path = H.unescape(path) end
+  return path
+end
+
+-- What a request computes on first use: its path and query string
+-- (before and after the target's "?"), args (decoded from the query),
 -- and the connection's addresses (from its client object).
 local request_lazy = {
+  path = function(req) return path_of(req.target) end,
+  query = function(req)
+    local mark = find(req.target, "?", 1, true)
+    return mark and sub(req.target, mark + 1) or ""
+  end,
   args = function(req) return H.parse_args(req.query) end,
   remote_ip = function(req) return req.client.remote_ip end,
   remote_port = function(req) return req.client.remote_port end,
@@ -101,7 +120,7 @@ local Response = {}
 Response.__index = Response
 
 -- What H.bind gives the responses: date(), reason(status) and
--- must_close(req), decided when the head goes out (a child told to stop
+-- stopping(), asked when the head goes out (a child told to stop
 -- meanwhile answers with Connection: close).
 local bound = {}
 
@@ -110,56 +129,76 @@ local function bodiless(status)
   return status < 200 or status == 204 or status == 304
 end
 
--- Send the head; body_len is the whole body's length if known. Decides
+-- The head being built, reused: send_head neither yields nor re-enters.
+-- head_type and head_length say whether it has those fields yet.
+local head, head_type, head_length = {}, false, false
+
+-- Put the field name: value in the head after its nth part (a list value
+-- gives one field per item; values go through tostring), noting what the
+-- framing needs. Returns the new count of parts.
+local function put_field(res, n, name, value)
+  if type(value) == "table" then
+    for i = 1, #value do n = put_field(res, n, name, value[i]) end
+    return n
+  end
+  value = tostring(value)
+  local low = lower(name)
+  if low == "content-type" then head_type = true
+  elseif low == "content-length" then head_length = true
+  elseif low == "connection" and lower(value) == "close" then res.close = true
+  end
+  head[n + 1], head[n + 2], head[n + 3], head[n + 4] = name, ": ", value, "\r\n"
+  return n + 4
+end
+
+-- Send the head; body_len is the whole body's length if known, more a
+-- table of fields (a handler's returned headers) after res's own. Decides
 -- the framing: Content-Length, else chunked (1.1), else close (1.0).
-local function send_head(res, body_len)
+local function send_head(res, body_len, more)
   local req, status = res.req, res.code
-  res.close = res.close or bound.must_close(req)
-  local parts, n = {"HTTP/1.1 ", status, " ", bound.reason(status),
-                    "\r\nDate: ", bound.date(), "\r\n"}, 7
-  local has_type, has_length = false, false
+  res.close = res.close or bound.stopping()
+  head[1], head[2], head[3], head[4], head[5], head[6], head[7] =
+    "HTTP/1.1 ", status, " ", bound.reason(status), "\r\nDate: ",
+    bound.date(), "\r\n"
+  local n = 7
+  head_type, head_length = false, false
   local fields = res.fields
-  for i = 1, #fields, 2 do
-    local name, value = fields[i], fields[i + 1]
-    local low = lower(name)
-    if low == "content-type" then has_type = true
-    elseif low == "content-length" then has_length = true
-    elseif low == "connection" and lower(value) == "close" then res.close = true
-    end
-    parts[n + 1], parts[n + 2], parts[n + 3], parts[n + 4] =
-      name, ": ", value, "\r\n"
-    n = n + 4
+  if fields then
+    for i = 1, #fields, 2 do n = put_field(res, n, fields[i], fields[i + 1]) end
   end
-  if not has_type and not bodiless(status) then
-    parts[n + 1] = "Content-Type: text/plain; charset=utf-8\r\n"
+  if more then
+    for name, value in pairs(more) do n = put_field(res, n, name, value) end
+  end
+  local no_body = bodiless(status)
+  if not head_type and not no_body then
     n = n + 1
+    head[n] = "Content-Type: text/plain; charset=utf-8\r\n"
   end
-  if bodiless(status) then
+  if no_body then
     res.framing = "none"
-  elseif has_length then
+  elseif head_length then
     res.framing = "length"
   elseif body_len then
     res.framing = "length"
-    parts[n + 1] = "Content-Length: " .. body_len .. "\r\n"
-    n = n + 1
+    head[n + 1], head[n + 2], head[n + 3] = "Content-Length: ", body_len, "\r\n"
+    n = n + 3
   elseif req.version == "1.1" then
     res.framing = "chunked"
-    parts[n + 1] = "Transfer-Encoding: chunked\r\n"
+    head[n + 1] = "Transfer-Encoding: chunked\r\n"
     n = n + 1
   else
     res.framing = "close"
     res.close = true
   end
   if res.close then
-    parts[n + 1] = "Connection: close\r\n"
+    head[n + 1] = "Connection: close\r\n"
     n = n + 1
   elseif req.version == "1.0" then
-    parts[n + 1] = "Connection: keep-alive\r\n"
+    head[n + 1] = "Connection: keep-alive\r\n"
     n = n + 1
   end
-  parts[n + 1] = "\r\n"
-  res.head_sent = true
-  return concat(parts)
+  head[n + 1] = "\r\n"
+  return concat(head, "", 1, n + 1)
 end
 
 -- The text of the arguments, as client:write takes them (strings and
@@ -172,13 +211,17 @@ local function joined(...)
 end
 
 function Response:status(code)
-  if self.head_sent then error("res:status: the head is already sent", 2) end
+  if self.framing then error("res:status: the head is already sent", 2) end
   self.code = tonumber(code) or error("res:status: a number expected", 2)
 end
 
 function Response:header(name, value)
-  if self.head_sent then error("res:header: the head is already sent", 2) end
+  if self.framing then error("res:header: the head is already sent", 2) end
   local fields = self.fields
+  if not fields then
+    fields = {}
+    self.fields = fields
+  end
   if type(value) == "table" then
     for i = 1, #value do
       fields[#fields + 1], fields[#fields + 2] = name, tostring(value[i])
@@ -194,18 +237,18 @@ local function send(res, head, data)
   local skip = res.framing == "none" or res.req.method == "HEAD"
   if not skip then res.sent = res.sent + #data end
   if skip or data == "" then
-    if head then res.client:write(head) end
+    if head then res.req.client:write(head) end
   elseif res.framing == "chunked" then
-    res.client:write(head or "", format("%x\r\n", #data), data, "\r\n")
+    res.req.client:write(head or "", format("%x\r\n", #data), data, "\r\n")
   else
-    res.client:write(head or "", data)
+    res.req.client:write(head or "", data)
   end
 end
 
 function Response:write(...)
   if self.finished then error("res:write: the response is finished", 2) end
   local data = joined(...)
-  local head = not self.head_sent and send_head(self, nil) or nil
+  local head = not self.framing and send_head(self, nil) or nil
   send(self, head, data)
   return true
 end
@@ -237,44 +280,47 @@ end
 local function finish(res, broken)
   res.finished = true
   if res.framing == "chunked" and res.req.method ~= "HEAD" and not broken then
-    res.client:write("0\r\n\r\n")
+    res.req.client:write("0\r\n\r\n")
   end
   if bound.access then bound.access(access_line(res)) end
-  if res.close or broken then res.client:close() end
+  if res.close or broken then res.req.client:close() end
+end
+
+-- Send data as the response's last part and end it; more as send_head's.
+local function finish_with(res, data, more)
+  if not res.framing then
+    send(res, send_head(res, #data, more), data)
+  elseif data ~= "" then
+    send(res, nil, data)
+  end
+  finish(res)
 end
 
 function Response:finish(...)
   if self.finished then error("res:finish: the response is finished", 2) end
-  local data = select("#", ...) > 0 and joined(...) or ""
-  if not self.head_sent then
-    send(self, send_head(self, #data), data)
-  elseif data ~= "" then
-    send(self, nil, data)
-  end
-  finish(self)
+  finish_with(self, select("#", ...) > 0 and joined(...) or "")
 end
 
 -- A handler's `return status, body, headers` (a lone string is a body).
 local function respond(res, status, body, headers)
   if type(status) == "string" then status, body = 200, status end
   if status ~= nil then res:status(status) end
-  if type(headers) == "table" then
-    for name, value in pairs(headers) do res:header(name, value) end
-  end
-  if body ~= nil then res:finish(body) else res:finish() end
+  finish_with(res, body ~= nil and tostring(body) or "",
+              type(headers) == "table" and headers or nil)
 end
 
 -- A plain answer of its own: 404, or a 500 without detail.
 local function plain(res, status)
-  res.fields = {}
+  res.fields = nil
   res:status(status)
   res:finish(bound.reason(status), "\n")
 end
 
 -- ---- serving ---------------------------------------------------------
 
--- The serve function: routes req (from the C half) on client, runs the
--- handler in this task and finishes the response. date() and
+-- The serve function: makes the request from its parts (as the C half
+-- reads them) on client, routes it, runs the handler in this task and
+-- finishes the response. date() and
 -- reason(status) come from the C half; settings, log and stopping from
 -- the tine module. access(line) writes an AccessLog line (nil: none).
 function H.bind(date, reason, access)
@@ -295,37 +341,34 @@ function H.bind(date, reason, access)
     end
     return text
   end
-  function bound.must_close(req)
-    return not req.keep_alive or keep_alive_timeout == 0 or
-           (max_requests > 0 and req.nth >= max_requests) or stopping()
-  end
+  bound.stopping = stopping
 
-  return function(client, req)
-    local target = req.target
-    local path, query = target, ""
-    local mark = find(target, "?", 1, true)
-    if mark then path, query = sub(target, 1, mark - 1), sub(target, mark + 1) end
-    if find(path, "%", 1, true) then path = H.unescape(path) end
-    req.path, req.query, req.client = path, query, client
-    setmetatable(req, Request)
-    local res = setmetatable({client = client, req = req, code = 200,
-                              fields = {}, close = false, sent = 0,
-                              started = access and now() or 0}, Response)
-    local handler, captures = H.route(rawget(_G, "Handlers"), req.path, _G)
+  return function(client, method, target, version, headers, body,
+                  keep_alive, nth, id)
+    local handler, captures = H.route(rawget(_G, "Handlers"), path_of(target), _G)
+    -- Eight fields at most in req, and in res (framing: false until the
+    -- head is sent): each fits its table's first hash size.
+    local req = setmetatable({
+      method = method, target = target, version = version, headers = headers,
+      body = body, id = id, client = client, captures = captures}, Request)
+    local close = not keep_alive or keep_alive_timeout == 0 or
+                  (max_requests > 0 and nth >= max_requests)
+    local res = setmetatable({req = req, code = 200, close = close, sent = 0,
+                              framing = false, finished = false,
+                              started = access and now() or nil}, Response)
     if not handler then
       if captures then log("error", captures) end
       return plain(res, captures and 500 or 404)
     end
-    req.captures = captures
     local ok, status, body, headers = xpcall(handler, traceback, req, res)
     if not ok then
       log("error", "HTTP handler for " .. req.method .. " " .. target ..
           " failed: " .. tostring(status))
-      if res.head_sent then return finish(res, true) end
+      if res.framing then return finish(res, true) end
       return plain(res, 500)
     end
     if res.finished then return end
-    if res.head_sent then return finish(res) end
+    if res.framing then return finish(res) end
     respond(res, status, body, headers)
   end
 end
