@@ -257,6 +257,9 @@ start_tine_http() {
   STARTED_PIDS+=("$TINE_PID")
 }
 
+# Ir total of a callgrind output file.
+cg_total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
+
 # utime + stime, in clock ticks, of the pids given (0 for one that is gone).
 cpu_ticks() {
   local p

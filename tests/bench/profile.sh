@@ -38,9 +38,6 @@ else
 fi
 echo
 
-# Ir total of a callgrind output file
-cg_total() { awk '/^(summary|totals):/ {print $2; exit}' "$1"; }
-
 # callgrind_profile NAME N [loadgen flags...]
 callgrind_profile() {
   local name=$1 n=$2 port i
