@@ -350,7 +350,8 @@ function H.bind(date, reason, access)
     -- head is sent): each fits its table's first hash size.
     local req = setmetatable({
       method = method, target = target, version = version, headers = headers,
-      body = body, id = id, client = client, captures = captures}, Request)
+      body = body, id = id, client = client,
+      captures = handler and captures or nil}, Request)
     local close = not keep_alive or keep_alive_timeout == 0 or
                   (max_requests > 0 and nth >= max_requests)
     local res = setmetatable({req = req, code = 200, close = close, sent = 0,
