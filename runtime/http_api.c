@@ -1,7 +1,8 @@
-/* http_api.c: see http_api.h. The request table is built here, with the
- * header names as the reader lowered them and repeated headers joined with
- * ", "; what is derived from it (path, query, args, captures) is
- * tine.http's work, done lazily where it can be. */
+/* http_api.c: see http_api.h. The request's parts are pushed here (the
+ * headers as a table, names as the reader lowered them, repeated headers
+ * joined with ", "); the request table made from them and what is derived
+ * from it (path, query, args, captures) are tine.http's work, done lazily
+ * where it can be. */
 #include "http_api.h"
 
 #include <lauxlib.h>

@@ -21,4 +21,8 @@ function ClientInput(client, input)
     at = stop + 1
   end
   held[client] = at <= #data and sub(data, at) or nil
+  if held[client] and #held[client] > 65536 then  -- no head is this long
+    held[client] = nil
+    client:close()
+  end
 end
