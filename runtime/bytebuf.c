@@ -6,7 +6,9 @@
 
 char *bytebuf_reserve(struct bytebuf *b, size_t want)
 {
-    if (b->cap - b->end >= want) return b->data + b->end;
+    /* a buffer without memory gets some even for 0 bytes: NULL is only
+     * ever "out of memory" */
+    if (b->data && b->cap - b->end >= want) return b->data + b->end;
     size_t held = bytebuf_len(b);
     if (b->start > 0) {  /* slide what is held to the front first */
         memmove(b->data, b->data + b->start, held);

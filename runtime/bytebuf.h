@@ -17,7 +17,8 @@ static inline size_t bytebuf_len(const struct bytebuf *b)
     return b->end - b->start;
 }
 
-/* The first held byte (NULL while nothing was ever held). */
+/* The first held byte (NULL while the buffer has no memory: never used,
+ * or freed or trimmed since). */
 static inline const char *bytebuf_head(const struct bytebuf *b)
 {
     return b->start ? b->data + b->start : b->data;

@@ -36,12 +36,14 @@ int conn_input_held(const struct conn *c)
 
 /* Read input only while nothing holds it back, and not after EOF. While
  * only a waiting callback holds it, read on up to one read's worth, so a
- * client that resets the connection meanwhile is seen at once. */
+ * client that resets the connection meanwhile is seen at once. A TLS
+ * write waiting for the handshake reads whatever holds input: else the
+ * handshake, and the write, would never finish. */
 void conn_update_reading(struct conn *c)
 {
     int only_waiting = !c->closing && !c->script_paused && !c->backpressure;
     int want = !c->eof_seen &&
-               (!conn_input_held(c) ||
+               (!conn_input_held(c) || c->tls_write_blocked ||
                 (only_waiting && bytebuf_len(&c->in) < CONN_READ_SIZE));
     if (want == c->reading) return;
     if (want) event_add(c->read_ev, NULL);
@@ -274,6 +276,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         c->tls_write_blocked = 0;
         c->writing = 0;
         conn_set_mark_dirty(c->set, c);
+        conn_update_reading(c);
     }
     if (n > 0) {
         c->last_input = clock_coarse();

@@ -31,8 +31,8 @@ struct conn {
     int script_paused;        /* client:pause() */
     int backpressure;         /* output over MaxOutputBuffer */
     int eof_seen;             /* the client has closed its side */
-    int writing;              /* write_ev is finishing a reply that did
-                               * not go out at once */
+    int writing;              /* a reply did not go out at once: write_ev
+                               * finishes it (or, TLS, a read unblocks it) */
     int dirty;                /* queued for the set's next flush */
     int flush_wanted;         /* written to since the last ClientFlushed */
     int flushed_due;          /* queued for ClientFlushed */
@@ -55,7 +55,8 @@ struct conn {
     struct ssl_st *tls;       /* a TLS listener's connection; else NULL */
     int tls_read_blocked;     /* TLS: a read waits for writable */
     int tls_write_blocked;    /* TLS: a write waits for the client's bytes
-                               * (the handshake): retried after a read */
+                               * (the handshake): read even while input is
+                               * held, and retried after the read */
 };
 
 /* Take over the accepted socket fd (speaking TLS with the tls context

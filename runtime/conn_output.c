@@ -54,7 +54,8 @@ void conn_flush(struct conn *c)
         }
         if (bytebuf_len(&c->out) > 0) {  /* the rest when writable */
             c->writing = 1;
-            if (!c->tls_write_blocked) event_add(c->write_ev, NULL);
+            if (c->tls_write_blocked) conn_update_reading(c);
+            else event_add(c->write_ev, NULL);
         }
     }
     drained(c);

@@ -19,6 +19,11 @@ function ClientInput(c, line)
     c:write(tostring(c.name), "\n")
   elseif line == "multi" then
     c:write("a", 1, "b", 2.5, "\n")
+  elseif line == "big" then
+    c:write(string.rep("x", 5000), "\n")  -- over 4 KiB: given back once sent
+  elseif line == "empty" then
+    c:write(""); c:write("", ""); c:write("", "", "")
+    c:write("after empty\n")
   elseif line == "badwrite" then
     c:write({})
   elseif line == "close" then
@@ -129,6 +134,17 @@ describe("a client", function()
     local _, err = c:receive("*l")
     assert.equal("closed", err)
     assert.truthy(server:log_text():find("string expected, got table"))
+  end)
+
+  it("takes an empty write as nothing written, with or without an output buffer", function()
+    local c = greeted(server)
+    c:send("big\n")
+    assert.equal(5000, #c:receive("*l"))
+    c:send("empty\n")
+    assert.equal("after empty", c:receive("*l"))
+    c:send("who\n")
+    assert.truthy(c:receive("*l"))
+    assert.falsy(server:log_text():find("ClientError", 1, true))
   end)
 
   it("close sends what is queued first; write then answers nil, closed", function()

@@ -19,6 +19,11 @@ Handlers = {
       tine.sleep(1)
       res:write("second")
     end },
+  { "^/bigstream$", function(req, res)
+      res:write(string.rep("a", 8000))  -- over 4 KiB: the output buffer
+      tine.sleep(0.05)                  -- is given back once it is sent
+      res:write(string.rep("b", 8000))
+    end },
   { "^/sized$", function(req, res)
       res:header("Content-Length", "10")
       res:write("hello")
@@ -98,6 +103,15 @@ describe("HTTP response", function()
     local r = H.read_response(c)  -- times out in the body, after the head
     expect(200, r)
     assert.truthy(r.body:find("^first,"), r.body)
+  end)
+
+  it("streams large chunked writes whole, the output buffer given back between them", function()
+    local server = start(SCRIPT)
+    local r = H.request(server, H.get("/bigstream"))
+    expect(200, r)
+    assert.equal("chunked", r.headers["transfer-encoding"])
+    assert.equal(string.rep("a", 8000) .. string.rep("b", 8000), r.body)
+    assert.is_nil(r.err)
   end)
 
   it("keeps the handler's Content-Length, without chunking", function()

@@ -119,6 +119,27 @@ describe("TLS", function()
     s:close()
   end)
 
+  it("finishes the handshake of a client closed before it, and sends what was queued", function()
+    local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\nStartServer = 1\n")
+                           :format(cert, key) .. [[
+function ClientConnected(c) c:write("bye\n"); c:close() end
+function ClientInput(c, line) end
+function ClientDisconnected(c, reason) tine.log("info", "gone " .. reason) end
+]], children = 1}
+    local raw = server:connect()  -- TCP only: the close comes before the ClientHello
+    socket.sleep(0.2)
+    local s = assert(ssl.wrap(raw, {mode = "client", protocol = "any",
+                                    verify = "none"}))
+    s:settimeout(3)
+    assert(s:dohandshake())
+    assert.equal("bye", s:receive("*l"))
+    local _, err = s:receive("*l")
+    assert.equal("closed", err)
+    s:close()
+    assert.truthy(T.wait_until(function()
+      return server:log_text():find("gone ", 1, true) end, 5))
+  end)
+
   it("speaks HTTP over TLS, offering ALPN http/1.1", function()
     local server = T.start{script = ("TLSCertificate = %q\nTLSKey = %q\n"):format(cert, key)
                            .. 'Filter = "http"\nHandlers = {{"^/$", function() return "secure\\n" end}}\n',

@@ -1,6 +1,7 @@
 /* test_bytebuf.c: the growable byte buffer: append and consume in order,
  * space made by sliding before growing, trim giving memory back only
- * when empty and larger than asked, and an empty buffer's head. */
+ * when empty and larger than asked, an empty buffer's head, and empty
+ * appends (never mistaken for running out of memory). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,12 +75,35 @@ static void test_trim(void **state)
     bytebuf_free(&b);
 }
 
+/* Appending nothing succeeds and holds nothing, on a buffer that never
+ * had memory and on one that gave it back: NULL from reserve means only
+ * "out of memory". */
+static void test_empty_append(void **state)
+{
+    struct bytebuf b = {0};
+    (void)state;
+    assert_non_null(bytebuf_reserve(&b, 0));
+    bytebuf_free(&b);
+    assert_int_equal(bytebuf_append(&b, "", 0), 0);
+    assert_int_equal(bytebuf_len(&b), 0);
+    bytebuf_free(&b);
+    assert_int_equal(bytebuf_append(&b, "x", 1), 0);
+    bytebuf_consume(&b, 1);
+    bytebuf_trim(&b, 0);
+    assert_null(b.data);
+    assert_int_equal(bytebuf_append(&b, "", 0), 0);
+    assert_int_equal(bytebuf_append(&b, "y", 1), 0);
+    assert_memory_equal(bytebuf_head(&b), "y", 1);
+    bytebuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_consume),
         cmocka_unit_test(test_reserve_slides_before_growing),
         cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_empty_append),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
