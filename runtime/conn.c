@@ -290,16 +290,22 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Finish c now, for reason: what is queued is dropped, not sent. */
+static void finish_now(struct conn *c, const char *reason)
+{
+    c->reason = reason;
+    bytebuf_free(&c->out);
+    event_del(c->read_ev);
+    event_del(c->write_ev);
+    conn_finish(c);
+}
+
 /* The socket is broken (err): ClientError, and nothing queued can be sent
  * any more. */
 void conn_broken(struct conn *c, int err)
 {
     if (!c->closing) conn_fail(c, strerror(err));
-    bytebuf_free(&c->out);
-    event_del(c->read_ev);
-    event_del(c->write_ev);
-    c->reason = "error";
-    conn_finish(c);
+    finish_now(c, "error");
 }
 
 struct conn *conn_open(struct conn_set *set, int fd,
@@ -350,11 +356,7 @@ void conn_abort(struct conn *c, const char *reason)
 {
     if (c->finish_pending) return;
     conn_close(c, reason);
-    c->reason = reason;
-    bytebuf_free(&c->out);
-    event_del(c->read_ev);
-    event_del(c->write_ev);
-    conn_finish(c);
+    finish_now(c, reason);
 }
 
 void conn_notify_flushed(struct conn *c)

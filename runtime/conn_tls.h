@@ -1,7 +1,8 @@
 /* conn_tls.h: TLS on a client connection of a TLS listener. The
  * connection's buffers stay plain text; these functions move bytes
  * between them and the socket through OpenSSL, with recv's and write's
- * conventions, so conn.c treats both kinds alike. */
+ * conventions, so the connection's reading and sending (conn.c,
+ * conn_output.c) treat both kinds alike. */
 #ifndef TINE_CONN_TLS_H
 #define TINE_CONN_TLS_H
 
