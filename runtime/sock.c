@@ -7,12 +7,13 @@
  * epoll_ctl. An edge says "something came"; `unread` remembers one no
  * receive has read to EAGAIN yet, so a receive reads before it waits,
  * and waits on the loop only once the kernel has nothing left for it.
- * A short read counts as EAGAIN (what comes later raises a new edge),
- * except once the peer's FIN was signalled (EV_CLOSED, epoll's RDHUP):
- * then the end waits behind the bytes and a read goes on to find it.
- * (libevent reports a reset without RDHUP: a reset that came in the same
- * edge as the last bytes is found by the next send, or a receive's
- * timeout, not at once.) */
+ * A short read that meets the receive's pattern counts as EAGAIN (what
+ * comes later raises a new edge), except once the peer's FIN was
+ * signalled (EV_CLOSED, epoll's RDHUP): then the end waits behind the
+ * bytes and a read goes on to find it. A short read that does not meet
+ * it is followed by one more read before the receive waits, so a reset
+ * that came with the last bytes (libevent reports it without RDHUP) is
+ * seen at once. A pooled socket is peeked at before it is handed out. */
 #include "sock.h"
 
 #include <ctype.h>
@@ -28,9 +29,10 @@
 #include "clock.h"
 #include "sock_tls.h"
 
-/* Reads one turn of the loop makes for one receive before it lets the
- * other events run (and comes back at once): a peer that floods a "*a"
- * receive does not hold up the child. */
+/* Reads one callback makes for one receive before it lets the events
+ * already due run (the receive's own read event is made active again,
+ * behind them): a peer that floods a "*a" receive does not hold up the
+ * connections whose events came in the same loop turn. */
 #define READS_PER_TURN 4
 
 static void on_ready(evutil_socket_t fd, short what, void *arg);
@@ -114,8 +116,7 @@ int sock_idle(const struct sock *s)
 int sock_reusable(struct sock *s)
 {
     if (!sock_idle(s)) return 0;
-    if (!s->unread) return 1;  /* no edge since the last read ran dry */
-    char byte;
+    char byte;  /* asked even without an edge: one may not be seen yet */
     ssize_t n = recv(s->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0 || errno != EAGAIN) return 0;
     s->unread = 0;
@@ -152,18 +153,23 @@ static int read_outcome(struct sock *s, int rc)
 }
 
 /* May a read bring something without waiting: an edge not read to
- * EAGAIN yet, or bytes TLS holds decrypted (those raise no event)? */
+ * EAGAIN yet, or bytes TLS holds decrypted (those raise no event)? Part
+ * of a record held undecrypted needs the rest from the socket: no. */
 static int can_read_now(struct sock *s)
 {
-    return s->unread || (s->tls && SSL_has_pending(s->tls));
+    return s->unread || (s->tls && SSL_pending(s->tls) > 0);
 }
 
 /* Read what can be had without waiting, READS_PER_TURN reads at most. As
- * read_outcome. */
+ * read_outcome. A short plain read that meets the pattern emptied the
+ * kernel's queue (see read_in); one that does not is followed by another
+ * read before the receive waits, so an error or reset that came with the
+ * bytes is reported now, not after the read timeout. */
 static int read_ready(struct sock *s)
 {
     for (int i = 0; i < READS_PER_TURN && can_read_now(s); i++) {
         int rc = read_outcome(s, read_in(s));
+        if (rc == READ_MET && s->read_short) s->unread = 0;
         if (rc != READ_NOTHING) return rc;
     }
     return READ_NOTHING;
@@ -171,7 +177,8 @@ static int read_ready(struct sock *s)
 
 /* Wait for the descriptor (ev) within the operation's timeout. The read
  * event is always in epoll; a receive that stopped with input still
- * there is resumed on the loop's next turn, as no edge will come. */
+ * there is made active again (behind the events already due), as no
+ * edge will come. */
 static enum sock_result wait_for(struct sock *s, enum sock_op op,
                                  struct event *ev, double timeout)
 {
@@ -258,9 +265,9 @@ enum sock_result sock_send(struct sock *s, const char *data, size_t len,
 }
 
 /* Read once into the input buffer: 1 if bytes or EOF came, 0 to wait,
- * -1 on an error (errno). A plain read that came back short emptied the
- * kernel's queue unless the peer's end waits behind it; TLS reads by
- * record, so only EAGAIN says that there. */
+ * -1 on an error (errno). A plain read that came back short (read_short)
+ * emptied the kernel's queue unless the peer's end, or a reset, waits
+ * behind it; TLS reads by record, so only EAGAIN says that there. */
 static int read_in(struct sock *s)
 {
     char *to = bytebuf_reserve(&s->in, SOCK_READ_SIZE);
@@ -275,7 +282,8 @@ static int read_in(struct sock *s)
     if (n < 0 && errno == EAGAIN) s->unread = 0;
     if (n < 0) return errno == EAGAIN ? 0 : -1;
     if (n == 0) s->eof = 1;
-    s->unread = n > 0 && (s->tls || s->closing || n == SOCK_READ_SIZE);
+    s->unread = n > 0;
+    s->read_short = n > 0 && !s->tls && !s->closing && n < SOCK_READ_SIZE;
     s->in.end += (size_t)n;
     return 1;
 }

@@ -52,6 +52,7 @@ struct sock {
     int eof;                   /* the peer has closed its side */
     int unread;                /* a read edge came that no read has taken
                                 * to EAGAIN: read before waiting */
+    int read_short;            /* the last read was plain and short */
     int closing;               /* the peer's FIN was signalled; a read
                                 * will find the end */
     double timeout[3];         /* seconds for connect, send, read */
@@ -108,8 +109,8 @@ enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
 int sock_idle(const struct sock *s);
 
 /* May an idle socket be handed out again: sock_idle, and nothing came
- * from the peer while it idled (no read edge; if one came, one peek says
- * whether it brought bytes or the end, or nothing)? */
+ * from the peer while it idled (one peek: an edge the loop has not
+ * dispatched yet would not have been seen)? */
 int sock_reusable(struct sock *s);
 
 /* OpenResty's short text for err: "timeout", "closed", "connection

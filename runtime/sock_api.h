@@ -35,7 +35,8 @@ struct sock_api {
  * socket metatable. api must outlive the state. */
 void sock_api_open(struct lua_State *L, struct sock_api *api);
 
-/* Free the resolver and the pools (their idle connections close). */
+/* Free the resolver, the pools (their idle connections close) and the
+ * spare sockets; no spares are kept after. */
 void sock_api_close(struct sock_api *api);
 
 #endif

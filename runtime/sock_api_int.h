@@ -1,5 +1,6 @@
 /* sock_api_int.h: what the files of the socket object share (sock_api.c
- * the object, connect, send and the pools; sock_api_recv.c receiving). */
+ * the object, connect and send; sock_api_pool.c the keep-alive pools;
+ * sock_api_recv.c receiving). */
 #ifndef TINE_SOCK_API_INT_H
 #define TINE_SOCK_API_INT_H
 

@@ -46,6 +46,7 @@ static int outcome(struct sock *s, int rc)
 {
     int e = SSL_get_error(s->tls, rc);
     s->tls_wants_write = e == SSL_ERROR_WANT_WRITE;
+    if (e == SSL_ERROR_WANT_READ) s->unread = 0;  /* it read to EAGAIN */
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return EAGAIN;
     if (e == SSL_ERROR_ZERO_RETURN) return 0;
     ERR_clear_error();

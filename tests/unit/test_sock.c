@@ -1,7 +1,8 @@
 /* test_sock.c: outgoing sockets against a loopback peer on a real event
  * loop: connect, send, receive by pattern, timeouts, refusals, EOF, and
  * what the edge-triggered read event leaves to the next receive or to a
- * keep-alive pool. */
+ * keep-alive pool, a reset behind the last bytes, and a TLS handshake
+ * left waiting mid-record. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ssl.h>
 
 #include "sock.h"
 
@@ -262,6 +264,76 @@ static void test_peer_gone_while_idle(void **state)
     sock_free(s);
 }
 
+/* An idle socket whose peer sent something is not handed out again, even
+ * before the loop has dispatched the read edge. */
+static void test_late_bytes_seen_without_a_turn(void **state)
+{
+    int peer;
+    struct sock *s = connected(*state, &peer);
+    assert_int_equal(send(peer, "STALE\r\n", 7, 0), 7);
+    usleep(20000);  /* arrived; the loop has not run */
+    assert_false(s->unread);
+    assert_true(sock_idle(s));
+    assert_false(sock_reusable(s));
+    close(peer);
+    sock_free(s);
+}
+
+/* Bytes then a reset, short of the pattern: the reset is the answer at
+ * once, not the read timeout. */
+static void test_reset_behind_bytes(void **state)
+{
+    struct fixture *f = *state;
+    f->finished = 0;
+    int peer;
+    struct sock *s = connected(f, &peer);
+    sock_set_timeouts(s, 5, 5, 5);
+    struct recv_pattern p;
+    enum sock_err err;
+    recv_pattern_init(&p, RECV_SIZE, 10, NULL, 0, 0);
+    struct linger hard = {1, 0};
+    assert_int_equal(send(peer, "abc", 3, 0), 3);
+    setsockopt(peer, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+    close(peer);  /* RST */
+    usleep(20000);
+    enum sock_result r = sock_receive(s, &p, &err);
+    if (r == SOCK_PENDING) {
+        run_until_done(f);
+        err = f->err;
+    }
+    assert_int_equal(err, SOCK_ERR_SYS);
+    assert_int_equal(s->sys_errno, ECONNRESET);
+    sock_free(s);
+}
+
+/* A handshake whose server sent part of a record and went quiet waits on
+ * the loop (timers run) and ends at its timeout. A child that spun here
+ * would never return from the loop: the alarm ends the test then. */
+static void test_handshake_waits_mid_record(void **state)
+{
+    struct fixture *f = *state;
+    f->finished = 0;
+    int peer;
+    struct sock *s = connected(f, &peer);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(ctx);
+    sock_set_timeouts(s, 0.2, 0.2, 0.2);
+    enum sock_err err;
+    alarm(20);
+    assert_int_equal(sock_handshake(s, ctx, NULL, 0, NULL, &err), SOCK_PENDING);
+    char hello[4096];
+    usleep(20000);
+    assert_true(recv(peer, hello, sizeof(hello), 0) > 0);  /* ClientHello */
+    assert_int_equal(send(peer, "\x16\x03\x03\x00\x50", 5, 0), 5);
+    run_until_done(f);
+    alarm(0);
+    assert_int_equal(f->op, SOCK_OP_HANDSHAKE);
+    assert_int_equal(f->err, SOCK_ERR_TIMEOUT);
+    close(peer);
+    sock_free(s);
+    SSL_CTX_free(ctx);
+}
+
 /* receiveuntil with a size, met after a wait: the piece before the
  * delimiter, not yet the end (the pattern is asked once per read). */
 static void test_until_after_wait(void **state)
@@ -293,6 +365,9 @@ int main(void)
         cmocka_unit_test(test_input_while_idle),
         cmocka_unit_test(test_large_input_across_turns),
         cmocka_unit_test(test_peer_gone_while_idle),
+        cmocka_unit_test(test_late_bytes_seen_without_a_turn),
+        cmocka_unit_test(test_reset_behind_bytes),
+        cmocka_unit_test(test_handshake_waits_mid_record),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
