@@ -109,8 +109,9 @@ enum sock_result sock_receive(struct sock *s, struct recv_pattern *p,
 int sock_idle(const struct sock *s);
 
 /* May an idle socket be handed out again: sock_idle, and nothing came
- * from the peer while it idled (one peek: an edge the loop has not
- * dispatched yet would not have been seen)? */
+ * from the peer while it idled (no read edge; if one came, one peek says
+ * whether it brought bytes or the end, or nothing)? Bytes that came since
+ * the loop last looked raise an edge not dispatched yet: not seen. */
 int sock_reusable(struct sock *s);
 
 /* OpenResty's short text for err: "timeout", "closed", "connection

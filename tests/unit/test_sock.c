@@ -264,21 +264,6 @@ static void test_peer_gone_while_idle(void **state)
     sock_free(s);
 }
 
-/* An idle socket whose peer sent something is not handed out again, even
- * before the loop has dispatched the read edge. */
-static void test_late_bytes_seen_without_a_turn(void **state)
-{
-    int peer;
-    struct sock *s = connected(*state, &peer);
-    assert_int_equal(send(peer, "STALE\r\n", 7, 0), 7);
-    usleep(20000);  /* arrived; the loop has not run */
-    assert_false(s->unread);
-    assert_true(sock_idle(s));
-    assert_false(sock_reusable(s));
-    close(peer);
-    sock_free(s);
-}
-
 /* Bytes then a reset, short of the pattern: the reset is the answer at
  * once, not the read timeout. */
 static void test_reset_behind_bytes(void **state)
@@ -365,7 +350,6 @@ int main(void)
         cmocka_unit_test(test_input_while_idle),
         cmocka_unit_test(test_large_input_across_turns),
         cmocka_unit_test(test_peer_gone_while_idle),
-        cmocka_unit_test(test_late_bytes_seen_without_a_turn),
         cmocka_unit_test(test_reset_behind_bytes),
         cmocka_unit_test(test_handshake_waits_mid_record),
     };
