@@ -220,9 +220,9 @@ static void test_input_while_idle(void **state)
     sock_free(s);
 }
 
-/* More than a turn's reads in one go: the receive takes a few reads per
- * turn of the loop, comes back on the next turn without an edge, and
- * gets it all. */
+/* More than one callback's reads in one go: the receive takes a few
+ * reads per callback, is made active again without an edge, and gets it
+ * all. */
 static void test_large_input_across_turns(void **state)
 {
     struct fixture *f = *state;
