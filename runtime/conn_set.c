@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "clock.h"
 #include "conn.h"
@@ -110,11 +111,6 @@ static int start_idle_sweep(struct conn_set *set)
     return set->idle_ev && event_add(set->idle_ev, &tv) == 0 ? 0 : -1;
 }
 
-/* The buffer every read of this process lands in first: static, so its
- * pages stay untouched (and cost nothing) until a client sends. One is
- * enough: a read's bytes are taken or copied before the read returns. */
-static char read_buf[CONN_READ_SIZE];
-
 struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
                               const struct settings *s,
                               conn_set_changed_fn changed, void *owner)
@@ -130,9 +126,16 @@ struct conn_set *conn_set_new(struct event_base *base, struct lua_host *host,
     set->flush_ev = event_new(base, -1, 0, on_flush, set);
     set->flushed_ev = evtimer_new(base, on_flushed, set);
     set->input_ev = event_new(base, -1, 0, on_input_due, set);
-    set->read_buf = read_buf;
+    /* The buffer every read lands in first. Mapped on its own, it shares
+     * no page with anything a fresh child writes (static in .bss, it
+     * pushed other variables onto a page of their own), and its pages cost
+     * nothing until a client sends. One is enough: a read's bytes are
+     * taken or copied before the read returns. */
+    set->read_buf = mmap(NULL, CONN_READ_SIZE, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (set->read_buf == MAP_FAILED) set->read_buf = NULL;
     if (!set->flush_ev || !set->flushed_ev || !set->input_ev ||
-        start_idle_sweep(set) < 0) {
+        !set->read_buf || start_idle_sweep(set) < 0) {
         conn_set_free(set);
         return NULL;
     }
@@ -146,6 +149,7 @@ void conn_set_free(struct conn_set *set)
     if (set->flushed_ev) event_free(set->flushed_ev);
     if (set->input_ev) event_free(set->input_ev);
     if (set->idle_ev) event_free(set->idle_ev);
+    if (set->read_buf) munmap(set->read_buf, CONN_READ_SIZE);
     free(set);
 }
 

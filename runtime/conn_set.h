@@ -31,8 +31,8 @@ struct conn_set {
     struct conn *flushed;     /* all sent since: ClientFlushed is due */
     struct conn *input_due;   /* held input released: to deliver */
     struct event *flush_ev, *flushed_ev, *input_ev;
-    char *read_buf;           /* every read lands here first (the
-                                 process's one, consumed within the read) */
+    char *read_buf;           /* every read lands here first (mapped,
+                                 CONN_READ_SIZE; consumed within the read) */
     struct event *idle_ev;    /* IdleTimeout's sweep, if it is set */
     int has_flushed;          /* the script defines ClientFlushed */
     const struct access_list *allow, *deny;  /* for PROXY's clients */

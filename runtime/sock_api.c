@@ -106,20 +106,6 @@ void sock_api_give_sock(struct sock_api *api, struct sock *s)
     api->spare[api->nspare++] = s;
 }
 
-/* tine.tcp(): a new, unconnected socket. */
-static int api_tcp(lua_State *L)
-{
-    struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
-    struct lsock *ls = lua_newuserdata(L, sizeof(*ls));
-    memset(ls, 0, sizeof(*ls));
-    ls->api = api;
-    ls->s = sock_api_take_sock(api, ls);
-    if (!ls->s) return luaL_error(L, "tine.tcp: out of memory");
-    luaL_getmetatable(L, SOCK_MT);
-    lua_setmetatable(L, -2);
-    return 1;
-}
-
 struct resolver *sock_api_resolver(struct sock_api *api, char *err,
                                    size_t len)
 {
@@ -351,7 +337,9 @@ static int sock_m_gc(lua_State *L)
     return 0;
 }
 
-void sock_api_open(lua_State *L, struct sock_api *api)
+/* Push the socket metatable, made on the first tine.tcp() of the state
+ * (a state that makes no socket does not hold its methods). */
+static void push_sock_mt(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"connect", sock_m_connect},
@@ -365,13 +353,32 @@ void sock_api_open(lua_State *L, struct sock_api *api)
         {"close", sock_m_close},
         {"sslhandshake", sock_api_sslhandshake},
         {NULL, NULL}};
-    luaL_newmetatable(L, SOCK_MT);
+    if (!luaL_newmetatable(L, SOCK_MT)) return;
     lua_newtable(L);
     luaL_register(L, NULL, methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, sock_m_gc);
     lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);  /* the metatable */
+}
+
+/* tine.tcp(): a new, unconnected socket. Everything that can raise an
+ * error (memory) is made before the socket is taken, so none leaks. */
+static int api_tcp(lua_State *L)
+{
+    struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
+    push_sock_mt(L);
+    struct lsock *ls = lua_newuserdata(L, sizeof(*ls));
+    memset(ls, 0, sizeof(*ls));
+    ls->api = api;
+    ls->s = sock_api_take_sock(api, ls);
+    if (!ls->s) return luaL_error(L, "tine.tcp: out of memory");
+    lua_insert(L, -2);  /* the metatable, on top */
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+void sock_api_open(lua_State *L, struct sock_api *api)
+{
     lua_pushlightuserdata(L, api);
     lua_pushcclosure(L, api_tcp, 1);
     lua_setfield(L, -2, "tcp");

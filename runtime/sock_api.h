@@ -31,8 +31,8 @@ struct sock_api {
     struct ssl_ctx_st *tls_client;  /* for sslhandshake, made on first use */
 };
 
-/* Add tcp and resolve to the table at the top of L's stack, and make the
- * socket metatable. api must outlive the state. */
+/* Add tcp and resolve to the table at the top of L's stack (the socket
+ * metatable is made by the first tcp()). api must outlive the state. */
 void sock_api_open(struct lua_State *L, struct sock_api *api);
 
 /* Free the resolver, the pools (their idle connections close) and the

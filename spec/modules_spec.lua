@@ -34,8 +34,9 @@ describe("what a child loads", function()
 
   -- A child's Lua state holds only what its script uses: tine.http and
   -- tine.ngx are compiled in but loaded on require, the FFI (client:write's
-  -- fast path) on the first write, the settings table on the first read.
-  it("loads tine.http, tine.ngx and the FFI only when they are used", function()
+  -- fast path) on the first write, the settings table on the first read,
+  -- the socket methods (the metatable "tine.tcp") on the first tine.tcp().
+  it("loads tine.http, tine.ngx, the FFI and socket methods only when used", function()
     local server = T.start{script = [[
 StartServer = 1
 local at_load = {}
@@ -45,6 +46,7 @@ end
 for _, name in ipairs{"tine.http", "tine.ngx"} do  -- no bytecode loaded yet
   at_load[#at_load + 1] = debug.getinfo(package.preload[name], "S").what
 end
+at_load[#at_load + 1] = "tcp=" .. tostring(debug.getregistry()["tine.tcp"] ~= nil)
 function ClientInput(c, line)
   if line == "before" then
     c:write(table.concat(at_load, " "), "\n")
@@ -52,14 +54,21 @@ function ClientInput(c, line)
   end
   local ffi_after_write = tostring(package.loaded.ffi ~= nil)
   local http = require "tine.http"
+  local sock = tine.tcp()
+  local methods = type(sock.settimeout) .. "," .. type(sock.close)
+  sock:close()
   c:write("ffi=", ffi_after_write, " http=", type(http), " port=",
-          tostring(tine.settings.Port == c.local_port), "\n")
+          tostring(tine.settings.Port == c.local_port), " tcp=",
+          tostring(getmetatable(sock) == debug.getregistry()["tine.tcp"]),
+          " ", methods, "\n")
 end
 ]], children = 1}
     local c = server:connect()
     c:send("before\n")
-    assert.equal("tine.http=false tine.ngx=false ffi=false C C", c:receive("*l"))
+    assert.equal("tine.http=false tine.ngx=false ffi=false C C tcp=false",
+                 c:receive("*l"))
     c:send("after\n")
-    assert.equal("ffi=true http=table port=true", c:receive("*l"))
+    assert.equal("ffi=true http=table port=true tcp=true function,function",
+                 c:receive("*l"))
   end)
 end)

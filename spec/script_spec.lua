@@ -20,8 +20,12 @@ function ClientInput(c, line)
             " " .. tine.generation .. " " .. tine.settings.StartServer ..
             " " .. tine.settings.Filter .. " " .. #tine.settings.Listen
   elseif line == "readonly" then
-    local ok, err = pcall(function() tine.settings.Port = 1 end)
-    reply = tostring(ok) .. " " .. err:match("tine.settings is read%-only.*")
+    local assign = function() tine.settings.Port = 1 end
+    local ok, err = pcall(assign)
+    local info = debug.getinfo(assign, "S")  -- the error names this line
+    local where = info.short_src .. ":" .. info.linedefined .. ": "
+    reply = tostring(ok) .. " " .. tostring(err:sub(1, #where) == where) ..
+            " " .. err:sub(#where + 1)
   elseif line == "print" then
     print("printed", 42, nil)
     tine.log("debug", "hidden debug line")
@@ -70,10 +74,10 @@ describe("in a child, the script", function()
     assert.equal("true " .. server.pid .. " 0 2 line 0", ask(c, "module"))
   end)
 
-  it("cannot change tine.settings", function()
+  it("cannot change tine.settings, and says so at the script's line", function()
     local c = server:connect()
     c:receive("*l")
-    assert.equal("false tine.settings is read-only (tried to set Port)",
+    assert.equal("false true tine.settings is read-only (tried to set Port)",
                  ask(c, "readonly"))
   end)
 
