@@ -4,12 +4,14 @@
 #include "lua_host.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -116,28 +118,37 @@ static void add_script_dir(lua_State *L, const char *script)
 char *host_read_script(const char *path, size_t *len, char *err,
                        size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    size_t cap = 0;
-    *len = 0;
-    if (!f) {
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
         snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
         return NULL;
     }
-    for (;;) {
-        if (*len == cap) {
-            char *bigger = realloc(text, cap = cap ? cap * 2 : 4096);
-            if (!bigger) break;
-            text = bigger;
+    /* Sized by fstat (one byte over, so the end shows as a read of 0) and
+     * read with read(2): no stdio buffer, so a fresh child's heap holds
+     * nothing but the text. Grows if the file did since. */
+    size_t cap = (size_t)st.st_size + 1;
+    char *text = malloc(cap);
+    int failed = !text;
+    *len = 0;
+    while (!failed) {
+        ssize_t n = read(fd, text + *len, cap - *len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            failed = n < 0;
+            break;
         }
-        size_t n = fread(text + *len, 1, cap - *len, f);
-        *len += n;
-        if (n == 0) break;
+        *len += (size_t)n;
+        if (*len < cap) continue;
+        char *bigger = realloc(text, cap *= 2);
+        failed = !bigger;
+        if (bigger) text = bigger;
     }
-    int failed = ferror(f) || *len == cap;
-    fclose(f);
+    close(fd);
     if (failed) {
-        snprintf(err, errlen, "cannot read %s", path);
+        snprintf(err, errlen, "cannot read %s: %s", path,
+                 text ? strerror(errno) : "out of memory");
         free(text);
         return NULL;
     }

@@ -37,7 +37,8 @@ struct host_env {
 
 /* Read the script file whole (a child does so before it drops
  * privileges, so the file may be readable by root alone). The text
- * (malloc'd, *len bytes), or NULL and err "cannot open PATH: why". */
+ * (malloc'd, *len bytes), or NULL and err "cannot open PATH: why" or
+ * "cannot read PATH: why". */
 char *host_read_script(const char *path, size_t *len, char *err,
                        size_t errlen);
 
