@@ -64,17 +64,24 @@ static void accept_pause(struct child *ch, int err)
     evtimer_add(ch->accept_retry_ev, &tv);
 }
 
-/* Too busy beside a sibling: leave new connections to the others for a
- * moment. They stay queued on the shared socket, never refused. */
-static int yield_to_siblings(struct child *ch)
+/* Does this child hold more than the slack above its least busy
+ * accepting sibling? */
+static int over_siblings(struct child *ch)
 {
     if (!ch->scoreboard || child_connections(ch) <= child_accept_slack(0))
         return 0;
     /* coarse, as the callback times it compares with */
     long least = scoreboard_least_busy(ch->scoreboard, ch->slot_index,
                                        clock_coarse(), STUCK_SECONDS);
-    if (least < 0 || child_connections(ch) <= least + child_accept_slack(least))
-        return 0;
+    return least >= 0 &&
+           child_connections(ch) > least + child_accept_slack(least);
+}
+
+/* Too busy beside a sibling: leave new connections to the others for a
+ * moment. They stay queued on the shared socket, never refused. */
+static int yield_to_siblings(struct child *ch)
+{
+    if (!over_siblings(ch)) return 0;
     ch->yielding = 1;
     child_update_accepting(ch);
     struct timeval tv = {0, (suseconds_t)(ACCEPT_YIELD_SECONDS * 1e6)};
@@ -176,12 +183,24 @@ static void conn_opened(struct child *ch)
     child_update_accepting(ch);
 }
 
+/* A yield ends early once this child is no longer over its siblings
+ * because its own connections closed. Short connections swing the counts
+ * fast: without this, two children would yield to each other in turn,
+ * with nobody accepting in between. */
+static void end_yield_if_level(struct child *ch)
+{
+    if (!ch->yielding || ch->accept_backoff || over_siblings(ch)) return;
+    ch->yielding = 0;
+    evtimer_del(ch->accept_retry_ev);
+}
+
 /* A connection closed: a stopping child may now be done. */
 static void conn_closed(struct child *ch)
 {
     if (ch->slot && child_connections(ch) == 0)
         ch->slot->idle_since = clock_now();
     publish_counts(ch);
+    end_yield_if_level(ch);
     child_update_accepting(ch);
     child_maybe_finish(ch);
 }
