@@ -130,25 +130,24 @@ char *host_read_script(const char *path, size_t *len, char *err,
      * nothing but the text. Grows if the file did since. */
     size_t cap = (size_t)st.st_size + 1;
     char *text = malloc(cap);
-    int failed = !text;
+    int failure = text ? 0 : ENOMEM;  /* an errno */
     *len = 0;
-    while (!failed) {
+    while (!failure) {
         ssize_t n = read(fd, text + *len, cap - *len);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            failed = n < 0;
+            failure = n < 0 ? errno : 0;
             break;
         }
         *len += (size_t)n;
         if (*len < cap) continue;
         char *bigger = realloc(text, cap *= 2);
-        failed = !bigger;
         if (bigger) text = bigger;
+        else failure = ENOMEM;
     }
     close(fd);
-    if (failed) {
-        snprintf(err, errlen, "cannot read %s: %s", path,
-                 text ? strerror(errno) : "out of memory");
+    if (failure) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(failure));
         free(text);
         return NULL;
     }

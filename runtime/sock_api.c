@@ -337,9 +337,22 @@ static int sock_m_gc(lua_State *L)
     return 0;
 }
 
-/* Push the socket metatable, made on the first tine.tcp() of the state
- * (a state that makes no socket does not hold its methods). */
-static void push_sock_mt(lua_State *L)
+void sock_api_push_metatable(lua_State *L, const char *name,
+                             void (*build)(lua_State *L))
+{
+    luaL_getmetatable(L, name);
+    if (!lua_isnil(L, -1)) return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    build(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, name);
+}
+
+/* Fill the socket metatable at the top of the stack: made by the first
+ * tine.tcp() of the state, so a state that makes no socket does not hold
+ * its methods. */
+static void build_sock_mt(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"connect", sock_m_connect},
@@ -353,7 +366,6 @@ static void push_sock_mt(lua_State *L)
         {"close", sock_m_close},
         {"sslhandshake", sock_api_sslhandshake},
         {NULL, NULL}};
-    if (!luaL_newmetatable(L, SOCK_MT)) return;
     lua_newtable(L);
     luaL_register(L, NULL, methods);
     lua_setfield(L, -2, "__index");
@@ -366,7 +378,7 @@ static void push_sock_mt(lua_State *L)
 static int api_tcp(lua_State *L)
 {
     struct sock_api *api = lua_touserdata(L, lua_upvalueindex(1));
-    push_sock_mt(L);
+    sock_api_push_metatable(L, SOCK_MT, build_sock_mt);
     struct lsock *ls = lua_newuserdata(L, sizeof(*ls));
     memset(ls, 0, sizeof(*ls));
     ls->api = api;

@@ -54,6 +54,13 @@ int sock_api_from_pool(struct lsock *ls);
 int sock_api_setkeepalive(lua_State *L);
 int sock_api_getreusedtimes(lua_State *L);
 
+/* Push the metatable registered as `name`, made by build (which fills
+ * the new table on top of the stack) the first time. It is registered
+ * only once whole: a memory error while it is made leaves nothing
+ * half-made behind for later calls to find. */
+void sock_api_push_metatable(lua_State *L, const char *name,
+                             void (*build)(lua_State *L));
+
 /* The socket at argument 1. */
 struct lsock *sock_api_check(lua_State *L);
 

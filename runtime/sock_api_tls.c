@@ -18,18 +18,25 @@ static int session_gc(lua_State *L)
     return 0;
 }
 
+/* Fill the session metatable at the top of the stack. */
+static void build_session_mt(lua_State *L)
+{
+    lua_pushcfunction(L, session_gc);
+    lua_setfield(L, -2, "__gc");
+}
+
 int sock_api_push_handshake(lua_State *L, struct lsock *ls)
 {
     if (!ls->want_session) {
         lua_pushboolean(L, 1);
         return 1;
     }
+    /* Everything that can raise a memory error first, so the session
+     * taken is never left without its __gc. */
+    sock_api_push_metatable(L, SESSION_MT, build_session_mt);
     SSL_SESSION **slot = lua_newuserdata(L, sizeof(*slot));
     *slot = sock_tls_session(ls->s);
-    if (luaL_newmetatable(L, SESSION_MT)) {
-        lua_pushcfunction(L, session_gc);
-        lua_setfield(L, -2, "__gc");
-    }
+    lua_insert(L, -2);  /* the metatable, on top */
     lua_setmetatable(L, -2);
     return 1;
 }
