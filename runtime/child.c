@@ -114,6 +114,11 @@ void child_request_recycle(struct child *ch)
 {
     if (ch->recycle_asked) return;
     ch->recycle_asked = 1;
+    if (ch->dequeue) {  /* never replaced: it stops, as on TERM */
+        log_info("tine.recycle() in a dequeue process: stopping it");
+        begin_stop(ch);
+        return;
+    }
     channel_send_type(ch->channel_fd, MSG_RECYCLE_ME);
 }
 

@@ -53,7 +53,8 @@ int child_is_stopping(struct child *ch);
 /* Open connections. */
 long child_connections(struct child *ch);
 
-/* tine.shutdown(), tine.recycle(), tine.pause()/resume(). */
+/* tine.shutdown(), tine.recycle(), tine.pause()/resume(). A dequeue
+ * process, which the master never replaces, takes a recycle as a stop. */
 void child_request_shutdown(struct child *ch);
 void child_request_recycle(struct child *ch);
 void child_set_script_paused(struct child *ch, int paused);

@@ -238,6 +238,27 @@ end
     assert.same({pid}, pids_of(server, "stopped"))
   end)
 
+  -- Dequeue processes are never replaced, so tine.recycle() stops the one
+  -- it runs in, as TERM to it does; the master is not asked.
+  it("take tine.recycle() as a stop: tine.stopping(), then the exit", function()
+    local server = start([[
+MaxDequeue = 1
+function Dequeue()
+  note("begin")
+  tine.recycle()
+  tine.sleep(0.1)
+  note(tine.stopping() and "stopped" or "unstopped")
+end
+]])
+    local pid = wait_for(server, "stopped", 1)[1]
+    assert.equal(0, #pids_of(server, "unstopped"))
+    assert.truthy(T.wait_until(function() return not T.alive(pid) end, 5))
+    local log = server:log_text()
+    assert.truthy(log:find("tine.recycle() in a dequeue process: stopping it",
+                           1, true), log)
+    assert.falsy(log:find("asked to be recycled", 1, true), log)
+  end)
+
   it("still in Dequeue at GraceExpireTime end with the server", function()
     local server = start([[
 MaxDequeue = 1
