@@ -128,6 +128,11 @@ rps_of() {
   echo "$(field rps "$r") $(field p99_us "$r")"
 }
 
+# The floor's flags to accept as tine does: a shared socket and an accept
+# by load with tine's slack (16 up to 256 connections), so both spread
+# their connections over their processes the same way.
+FLOOR_AS_TINE=(--balance --balance-slack 16)
+
 # Start the floor server; sets FLOOR_PID and FLOOR_PORT.
 # usage: start_floor [WORKERS [floor flags...]]
 start_floor() {

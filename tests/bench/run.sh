@@ -32,7 +32,6 @@ WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-50}
 SIZE=${SIZE:-32}
 SPREAD_ROUNDS=${SPREAD_ROUNDS:-3}
-FLOOR_AS_TINE=(--balance --balance-slack 16)
 
 print_machine
 echo "method: closed loop, $CONNS connections, $SIZE-byte lines, --expect-echo;" \

@@ -5,7 +5,8 @@
 #   tests/bench/scale.sh [BUILD_DIR]   (or BUILD_DIR=...; default: build-rel/, else build/)
 #
 # Builds nothing. Curves (CURVES picks them, in this order):
-#   conns     line echo (echo_bench.lua; the floor), 2 children / 2 workers,
+#   conns     line echo (echo_bench.lua; the floor accepting by load as
+#             tine does, FLOOR_AS_TINE in lib.sh), 2 children / 2 workers,
 #             persistent, at each of POINTS connections
 #   children  line echo at CHILDREN_CONNS persistent connections with each
 #             of CHILDREN_POINTS children / workers
@@ -57,7 +58,7 @@ wants http && need_http_tools wrk
 
 print_machine
 echo "method: ROUNDS=$ROUNDS alternating rounds of ${DURATION} s after ${WARMUP} s per point;" \
-     "line: loadgen, 32-byte lines, --expect-echo; http: wrk -t$THREADS --latency GET /hello keep-alive;" \
+     "line: loadgen, 32-byte lines, --expect-echo, the floor ${FLOOR_AS_TINE[*]}; http: wrk -t$THREADS --latency GET /hello keep-alive;" \
      "RLIMIT_NOFILE $(ulimit -n); OUT=$OUT"
 echo
 
@@ -110,9 +111,10 @@ line_measure() {
 newconn_measure() { line_measure "$1" "$2" --new-conn; }
 http_measure() { wrk_result "$1" "$2"; }
 
-# Start the floor and tine's line echo with N workers / children each.
+# Start the floor (accepting by load, as tine does) and tine's line echo
+# with N workers / children each.
 start_line_pair() {
-  start_floor "$1"
+  start_floor "$1" "${FLOOR_AS_TINE[@]}"
   TINE_PORT=$(free_port)
   start_tine "$1" "tine-$1" "$ECHO_SCRIPT" --port "$TINE_PORT" --start-server "$1" --max-server "$1"
 }
