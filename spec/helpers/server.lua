@@ -1,6 +1,7 @@
 -- Helpers for the black-box specs: start the tine binary on a generated
 -- script, talk to it over loopback, inspect its processes, stop it.
--- Every wait is bounded; every server started is stopped by stop_all().
+-- Every wait is bounded; every server started is stopped by stop_all();
+-- every temporary directory is removed when the process exits.
 local socket = require "socket"
 
 local M = {}
@@ -32,9 +33,23 @@ function M.write_file(path, text)
   f:close()
 end
 
--- A fresh temporary directory.
+-- Every directory tmpdir() made, removed when the Lua state closes (kept
+-- if TINE_SPEC_KEEP is set, to look at a failure's logs): busted ends
+-- with os.exit(code, true), which closes it and so runs the finalizer of
+-- `remover`, kept alive as a field of M until then.
+local temp_dirs = {}
+local remover = newproxy(true)
+getmetatable(remover).__gc = function()
+  if os.getenv("TINE_SPEC_KEEP") then return end
+  for _, dir in ipairs(temp_dirs) do os.execute("rm -rf '" .. dir .. "'") end
+end
+M.temp_dir_remover = remover
+
+-- A fresh temporary directory, removed when the specs' process exits.
 function M.tmpdir()
-  return (M.sh("mktemp -d /tmp/tine-spec-XXXXXX"):gsub("%s+$", ""))
+  local dir = M.sh("mktemp -d /tmp/tine-spec-XXXXXX"):gsub("%s+$", "")
+  temp_dirs[#temp_dirs + 1] = dir
+  return dir
 end
 
 -- A TCP port nobody listens on right now.
