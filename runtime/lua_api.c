@@ -20,8 +20,8 @@
 #include "conn.h"
 #include "log.h"
 #include "lua_host.h"
-#include "http_bc.h"
-#include "ngx_bc.h"
+#include "http_src.h"
+#include "ngx_src.h"
 #include "prelude_bc.h"
 #include "scheduler.h"
 #include "shdict_api.h"
@@ -325,31 +325,32 @@ static void register_metatables(lua_State *L, struct lua_host *h)
     lua_pop(L, 1);  /* client metatable */
 }
 
-/* package.preload's loader of a built-in module: its bytecode is loaded
+/* package.preload's loader of a built-in module: its source is compiled
  * only when the module is first required, so a state that never requires
- * it does not hold its functions. Upvalues: the bytecode (a light
- * userdata), its length and the module's name. */
+ * it does not hold its functions. Upvalues: the source (a light
+ * userdata), its length and the chunk's name. */
 static int load_builtin(lua_State *L)
 {
-    const char *bc = lua_touserdata(L, lua_upvalueindex(1));
+    const char *src = lua_touserdata(L, lua_upvalueindex(1));
     size_t len = (size_t)lua_tointeger(L, lua_upvalueindex(2));
-    if (luaL_loadbuffer(L, bc, len, lua_tostring(L, lua_upvalueindex(3))) != 0)
-        return lua_error(L);  /* built-in bytecode: cannot happen */
+    if (luaL_loadbuffer(L, src, len, lua_tostring(L, lua_upvalueindex(3))) != 0)
+        return lua_error(L);  /* built-in source: cannot happen */
     lua_insert(L, 1);         /* the chunk, below require's arguments */
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
 }
 
-/* Make the built-in module `name` (bytecode bc) loadable by require:
- * package.preload[name], a load_builtin closure. */
-static void preload(lua_State *L, const char *name, const unsigned char *bc,
-                    size_t len)
+/* Make the built-in module `name` (source src, named as the file it comes
+ * from, lua/tine/NAME.lua, in its errors and tracebacks) loadable by
+ * require: package.preload[name], a load_builtin closure. */
+static void preload(lua_State *L, const char *name, const char *chunkname,
+                    const unsigned char *src, size_t len)
 {
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "preload");
-    lua_pushlightuserdata(L, (void *)bc);
+    lua_pushlightuserdata(L, (void *)src);
     lua_pushinteger(L, (lua_Integer)len);
-    lua_pushstring(L, name);
+    lua_pushstring(L, chunkname);
     lua_pushcclosure(L, load_builtin, 3);
     lua_setfield(L, -2, name);
     lua_pop(L, 2);  /* preload, package */
@@ -364,8 +365,10 @@ int api_open(struct lua_host *h, char *err, size_t errlen)
         {"stopping", tine_stopping}, {NULL, NULL}};
     lua_State *L = h->L;
     register_metatables(L, h);
-    preload(L, "tine.ngx", luaJIT_BC_tine_ngx, luaJIT_BC_tine_ngx_SIZE);
-    preload(L, "tine.http", luaJIT_BC_tine_http, luaJIT_BC_tine_http_SIZE);
+    preload(L, "tine.ngx", "@lua/tine/ngx.lua", tine_source_ngx,
+            tine_source_ngx_SIZE);
+    preload(L, "tine.http", "@lua/tine/http.lua", tine_source_http,
+            tine_source_http_SIZE);
     if (luaL_loadbuffer(L, (const char *)luaJIT_BC_tine_prelude,
                         luaJIT_BC_tine_prelude_SIZE, "=tine.prelude") != 0) {
         snprintf(err, errlen, "tine.prelude: %s", lua_tostring(L, -1));

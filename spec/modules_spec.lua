@@ -43,7 +43,7 @@ local at_load = {}
 for _, name in ipairs{"tine.http", "tine.ngx", "ffi"} do
   at_load[#at_load + 1] = name .. "=" .. tostring(package.loaded[name] ~= nil)
 end
-for _, name in ipairs{"tine.http", "tine.ngx"} do  -- no bytecode loaded yet
+for _, name in ipairs{"tine.http", "tine.ngx"} do  -- not compiled yet
   at_load[#at_load + 1] = debug.getinfo(package.preload[name], "S").what
 end
 at_load[#at_load + 1] = "tcp=" .. tostring(debug.getregistry()["tine.tcp"] ~= nil)
