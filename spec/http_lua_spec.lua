@@ -47,6 +47,21 @@ describe("tine.http", function()
       assert.same({}, select(2, H.route(handlers, "/", env)))
     end)
 
+    it("matches an exact pattern (^/path$) by the whole path only", function()
+      local exact = {{"^/hello$", main}, {"^/a.c$", main}}
+      local _, captures = H.route(exact, "/hello", env)
+      assert.same({}, captures)
+      local _, again = H.route(exact, "/hello", env)
+      assert.are_not.equal(captures, again)  -- a table of its own each time
+      assert.is_nil(H.route(exact, "/hello/", env))
+      assert.is_nil(H.route(exact, "/hellox", env))
+      assert.is_nil(H.route(exact, "/HELLO", env))
+      assert.equal(main, (H.route(exact, "/abc", env)))  -- "." stays magic
+      exact[1][1] = "^/bye$"                             -- a pattern changed
+      assert.is_nil(H.route(exact, "/hello", env))
+      assert.equal(main, (H.route(exact, "/bye", env)))
+    end)
+
     it("says when a handler name names no function", function()
       local fn, err = H.route(handlers, "/broken", env)
       assert.is_nil(fn)
@@ -60,6 +75,51 @@ describe("tine.http", function()
       env.HttpRequest = function() end
       assert.equal(env.HttpRequest, (H.route(handlers, "/elsewhere", env)))
       assert.equal(env.HttpRequest, (H.route(nil, "/", env)))
+    end)
+  end)
+
+  describe("serve", function()
+    local saved_tine, saved_handlers = rawget(_G, "tine"), rawget(_G, "Handlers")
+    local reason_calls, serve
+    before_each(function()
+      _G.tine = {settings = {MaxKeepAliveRequests = 0, KeepAliveTimeout = 5},
+                 log = function() end, stopping = function() return false end,
+                 now = os.clock}
+      reason_calls = 0
+      serve = H.bind(function() return "D" end, function(status)
+        reason_calls = reason_calls + 1
+        return "R" .. status
+      end, nil)
+    end)
+    after_each(function()
+      _G.tine, _G.Handlers = saved_tine, saved_handlers
+    end)
+
+    -- What serve writes for one GET of path whose handler answers status.
+    local function answer(path, status)
+      _G.Handlers = {{"^/", function() return status, "body" end}}
+      local out = {}
+      local client = {write = function(_, ...)
+                        for i = 1, select("#", ...) do out[#out + 1] = select(i, ...) end
+                        return true
+                      end,
+                      close = function() end}
+      serve(client, "GET", path, "1.1", {}, "", true, 1, 1)
+      return table.concat(out)
+    end
+
+    it("writes the status line from the status and its reason", function()
+      assert.truthy(answer("/", 299):find("^HTTP/1.1 299 R299\r\nDate: D\r\n"))
+      assert.truthy(answer("/", 1234):find("^HTTP/1.1 1234 R1234\r\n"))
+    end)
+
+    it("keeps reasons for three-digit statuses only", function()
+      answer("/", 200)
+      answer("/", 200)
+      assert.equal(1, reason_calls)
+      for i = 1, 50 do answer("/", 1000 + i) end  -- statuses a client might pick
+      for i = 1, 50 do answer("/", 1000 + i) end
+      assert.equal(101, reason_calls)
     end)
   end)
 end)

@@ -47,6 +47,33 @@ local function captures_of(start, _, ...)
   if start then return {...} end
 end
 
+-- For each handlers entry seen, {pattern, exact}: exact is the path a
+-- pattern of the form "^/literal$" (no magic characters between the
+-- anchors) matches, or false. Kept per entry table, weakly, and computed
+-- again if the entry's pattern changes.
+local exact_of = setmetatable({}, {__mode = "k"})
+
+local function exact_path(entry)
+  local pattern, known = entry[1], exact_of[entry]
+  if not known or known[1] ~= pattern then
+    known = {pattern, type(pattern) == "string" and
+                      pattern:match("^%^([^%^%$%(%)%%%.%[%]%*%+%-%?]*)%$$") or false}
+    exact_of[entry] = known
+  end
+  return known[2]
+end
+
+-- The captures of handlers entry `entry` on path (none: {}), or nil when
+-- it does not match. An exact pattern is a string comparison.
+local function match_entry(entry, path)
+  local exact = exact_path(entry)
+  if exact then
+    if path == exact then return {} end
+    return nil
+  end
+  return captures_of(find(path, entry[1]))
+end
+
 -- The handler for path and the pattern's captures: the first entry of
 -- handlers whose pattern matches, else the global HttpRequest. A handler
 -- given by name is looked up in env now, at request time. Returns the
@@ -56,7 +83,7 @@ function H.route(handlers, path, env)
   if handlers then
     for i = 1, #handlers do
       local entry = handlers[i]
-      local captures = captures_of(find(path, entry[1]))
+      local captures = match_entry(entry, path)
       if captures then
         local handler = entry[2]
         if type(handler) == "string" then
@@ -119,9 +146,9 @@ function Request.header(req, name) return req.headers[lower(name)] end
 local Response = {}
 Response.__index = Response
 
--- What H.bind gives the responses: date(), reason(status) and
--- stopping(), asked when the head goes out (a child told to stop
--- meanwhile answers with Connection: close).
+-- What H.bind gives the responses: date(), reason(status),
+-- status_text(status) ("200 OK") and stopping(), asked when the head goes
+-- out (a child told to stop meanwhile answers with Connection: close).
 local bound = {}
 
 -- Statuses whose response has no body.
@@ -157,10 +184,9 @@ end
 local function send_head(res, body_len, more)
   local req, status = res.req, res.code
   res.close = res.close or bound.stopping()
-  head[1], head[2], head[3], head[4], head[5], head[6], head[7] =
-    "HTTP/1.1 ", status, " ", bound.reason(status), "\r\nDate: ",
-    bound.date(), "\r\n"
-  local n = 7
+  head[1], head[2], head[3], head[4], head[5] =
+    "HTTP/1.1 ", bound.status_text(status), "\r\nDate: ", bound.date(), "\r\n"
+  local n = 5
   head_type, head_length = false, false
   local fields = res.fields
   if fields then
@@ -331,13 +357,26 @@ function H.bind(date, reason, access)
   local traceback = debug.traceback
 
   local now = tine.now
-  local reasons = {}
+  -- Reasons and status texts, kept for three-digit statuses only, so a
+  -- script that answers with statuses its clients choose cannot grow them.
+  local reasons, status_texts = {}, {}
+  local function cacheable(status)
+    return status >= 100 and status <= 999 and status % 1 == 0
+  end
   bound.date, bound.access, bound.now = date, access, now
   function bound.reason(status)
     local text = reasons[status]
     if not text then
       text = reason(status)
-      reasons[status] = text
+      if cacheable(status) then reasons[status] = text end
+    end
+    return text
+  end
+  function bound.status_text(status)
+    local text = status_texts[status]
+    if not text then
+      text = status .. " " .. bound.reason(status)
+      if cacheable(status) then status_texts[status] = text end
     end
     return text
   end
