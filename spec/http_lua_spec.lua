@@ -60,6 +60,24 @@ describe("tine.http", function()
       exact[1][1] = "^/bye$"                             -- a pattern changed
       assert.is_nil(H.route(exact, "/hello", env))
       assert.equal(main, (H.route(exact, "/bye", env)))
+      -- string.find stops reading a pattern at a NUL: "^/a\0b$" is "^/a"
+      local nul = {{"^/a\0b$", main}}
+      assert.equal(main, (H.route(nul, "/axyz", env)))
+    end)
+
+    it("compares an exact pattern without string.find", function()
+      -- A copy of the module whose string.find counts its calls.
+      local real_find, calls = string.find, 0
+      string.find = function(...) calls = calls + 1; return real_find(...) end
+      local ok, copy = pcall(dofile, (os.getenv("TINE_SOURCE_DIR") or ".") ..
+                             "/lua/tine/http.lua")
+      string.find = real_find
+      assert.is_true(ok, copy)
+      local routes = {{"^/hello$", main}, {"^/user/(%d+)$", main}}
+      assert.equal(main, (copy.route(routes, "/hello", env)))
+      assert.equal(0, calls)
+      assert.same({"7"}, select(2, copy.route(routes, "/user/7", env)))
+      assert.equal(1, calls)
     end)
 
     it("says when a handler name names no function", function()

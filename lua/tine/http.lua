@@ -49,7 +49,8 @@ end
 
 -- For each handlers entry seen, {pattern, exact}: exact is the path a
 -- pattern of the form "^/literal$" (no magic characters between the
--- anchors) matches, or false. Kept per entry table, weakly, and computed
+-- anchors, and no NUL, where string.find stops reading a pattern)
+-- matches, or false. Kept per entry table, weakly, and computed
 -- again if the entry's pattern changes.
 local exact_of = setmetatable({}, {__mode = "k"})
 
@@ -57,7 +58,7 @@ local function exact_path(entry)
   local pattern, known = entry[1], exact_of[entry]
   if not known or known[1] ~= pattern then
     known = {pattern, type(pattern) == "string" and
-                      pattern:match("^%^([^%^%$%(%)%%%.%[%]%*%+%-%?]*)%$$") or false}
+                      pattern:match("^%^([^%^%$%(%)%%%.%[%]%*%+%-%?%z]*)%$$") or false}
     exact_of[entry] = known
   end
   return known[2]
@@ -344,26 +345,16 @@ end
 
 -- ---- serving ---------------------------------------------------------
 
--- The serve function: makes the request from its parts (as the C half
--- reads them) on client, routes it, runs the handler in this task and
--- finishes the response. date() and
--- reason(status) come from the C half; settings, log and stopping from
--- the tine module. access(line) writes an AccessLog line (nil: none).
-function H.bind(date, reason, access)
-  local tine = _G.tine
-  local settings, log, stopping = tine.settings, tine.log, tine.stopping
-  local max_requests = settings.MaxKeepAliveRequests
-  local keep_alive_timeout = settings.KeepAliveTimeout
-  local traceback = debug.traceback
+-- A status worth keeping the texts of: a three-digit integer, so a script
+-- that answers with statuses its clients choose cannot grow the caches.
+local function cacheable(status)
+  return status >= 100 and status <= 999 and status % 1 == 0
+end
 
-  local now = tine.now
-  -- Reasons and status texts, kept for three-digit statuses only, so a
-  -- script that answers with statuses its clients choose cannot grow them.
+-- Set bound.reason(status) (reason's phrase, "OK") and
+-- bound.status_text(status) ("200 OK"), each kept per cacheable status.
+local function bind_statuses(reason)
   local reasons, status_texts = {}, {}
-  local function cacheable(status)
-    return status >= 100 and status <= 999 and status % 1 == 0
-  end
-  bound.date, bound.access, bound.now = date, access, now
   function bound.reason(status)
     local text = reasons[status]
     if not text then
@@ -380,6 +371,23 @@ function H.bind(date, reason, access)
     end
     return text
   end
+end
+
+-- The serve function: makes the request from its parts (as the C half
+-- reads them) on client, routes it, runs the handler in this task and
+-- finishes the response. date() and
+-- reason(status) come from the C half; settings, log and stopping from
+-- the tine module. access(line) writes an AccessLog line (nil: none).
+function H.bind(date, reason, access)
+  local tine = _G.tine
+  local settings, log, stopping = tine.settings, tine.log, tine.stopping
+  local max_requests = settings.MaxKeepAliveRequests
+  local keep_alive_timeout = settings.KeepAliveTimeout
+  local traceback = debug.traceback
+
+  local now = tine.now
+  bound.date, bound.access, bound.now = date, access, now
+  bind_statuses(reason)
   bound.stopping = stopping
 
   return function(client, method, target, version, headers, body,

@@ -34,9 +34,11 @@ function M.write_file(path, text)
 end
 
 -- Every directory tmpdir() made, removed when the Lua state closes (kept
--- if TINE_SPEC_KEEP is set, to look at a failure's logs): busted ends
--- with os.exit(code, true), which closes it and so runs the finalizer of
--- `remover`, kept alive as a field of M until then.
+-- if TINE_SPEC_KEEP is set, to look at a failure's logs): busted closes
+-- it as it exits, by os.exit(code, true) after a clean run or by luajit's
+-- own exit after the error it raises when specs failed, and so runs the
+-- finalizer of `remover`, kept alive as a field of M until then. A
+-- signal that kills busted leaves them.
 local temp_dirs = {}
 local remover = newproxy(true)
 getmetatable(remover).__gc = function()

@@ -71,12 +71,26 @@ static void test_http_source_compiles(void **state)
     lua_close(L);
 }
 
+/* tine.ngx's text compiles (running it needs the tine module). */
+static void test_ngx_source_compiles(void **state)
+{
+    (void)state;
+    lua_State *L = luaL_newstate();
+    assert_non_null(L);
+    assert_int_equal(luaL_loadbuffer(L, (const char *)tine_source_ngx,
+                                     tine_source_ngx_SIZE,
+                                     "@lua/tine/ngx.lua"), 0);
+    assert_int_equal(lua_type(L, -1), LUA_TFUNCTION);
+    lua_close(L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_is_its_file),
         cmocka_unit_test(test_ngx_is_its_file),
         cmocka_unit_test(test_http_source_compiles),
+        cmocka_unit_test(test_ngx_source_compiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
