@@ -68,6 +68,31 @@ describe("tine.prelude", function()
       assert.same({"info:hello\t2"}, logged)
       package.loaded.tine = saved
     end)
+
+    -- In a child nothing holds the prelude's table after install, so it
+    -- and the functions only install uses are collected (2 KiB of every
+    -- child's heap): what install leaves must not refer to it.
+    it("leaves nothing that holds the prelude's table", function()
+      local copy = dofile((os.getenv("TINE_SOURCE_DIR") or ".") ..
+                          "/lua/tine/prelude.lua")
+      local core = {log = function() end, client = {methods = {write = print}},
+                    wait_mark = {}, task_threads = {}}
+      local env = {coroutine = {resume = coroutine.resume,
+                                yield = coroutine.yield,
+                                create = coroutine.create,
+                                running = coroutine.running,
+                                status = coroutine.status}}
+      local saved = package.loaded.tine
+      local tine = copy.install(core, {Port = 7, Nested = {a = 1}}, env)
+      package.loaded.tine = saved
+      assert.equal(1, tine.settings.Nested.a)  -- a nested view made
+      local held = setmetatable({copy}, {__mode = "v"})
+      copy = nil
+      collectgarbage()
+      collectgarbage()
+      assert.is_nil(held[1])
+      assert.equal(7, tine.settings.Port)      -- what install made still works
+    end)
   end)
 end)
 

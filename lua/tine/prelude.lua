@@ -11,7 +11,7 @@ local P = {}
 -- userdata, so not even rawset gets through. Reading goes through to t
 -- (or, if t is a function, to the table it returns, called once on the
 -- first read); assigning raises an error naming the view.
-function P.readonly(t, name)
+local function readonly(t, name)
   local views = {}
   local function source()
     if type(t) == "function" then t = t() end
@@ -22,7 +22,7 @@ function P.readonly(t, name)
   mt.__index = function(_, key)
     local value = source()[key]
     if type(value) ~= "table" then return value end
-    views[key] = views[key] or P.readonly(value, name .. "." .. tostring(key))
+    views[key] = views[key] or readonly(value, name .. "." .. tostring(key))
     return views[key]
   end
   mt.__newindex = function(_, key)
@@ -33,6 +33,7 @@ function P.readonly(t, name)
   mt.__metatable = false
   return view
 end
+P.readonly = readonly
 
 -- Make a script's own coroutines live inside tine's tasks. `mark` is what
 -- tine's waits yield; `tasks` the weak set of task threads. A wait inside
@@ -69,13 +70,14 @@ function P.wrap_coroutines(co, mark, tasks)
 end
 
 -- The line print(...) writes: its arguments through tostring, tab-separated.
-function P.print_line(...)
+local function print_line(...)
   local parts = {}
   for i = 1, select("#", ...) do
     parts[i] = tostring((select(i, ...)))
   end
   return table.concat(parts, "\t")
 end
+P.print_line = print_line
 
 -- client:write's fast path: a write of one or two strings (the common
 -- client:write(line, "\n")) goes through LuaJIT's FFI straight into the
@@ -83,7 +85,7 @@ end
 -- anything else, and any write it refuses (closed, output over its cap,
 -- no memory), takes the C function `slow`, which answers or fails exactly
 -- as before. Returns the fast write.
-function P.fast_write(parts, slow)
+local function fast_write(parts, slow)
   local ffi = require "ffi"
   local key, handle_mt = parts.handle_key, parts.handle_mt
   local conn_of = ffi.typeof("void **")
@@ -108,6 +110,7 @@ function P.fast_write(parts, slow)
     return slow(self, ...)
   end
 end
+P.fast_write = fast_write
 
 -- Replace parts.methods.write with the fast write, built on the first
 -- call: a child that has written nothing has not loaded the FFI (13 KiB
@@ -116,7 +119,7 @@ function P.install_fast_write(parts)
   local slow, fast = parts.methods.write, nil
   parts.methods.write = function(self, ...)
     if not fast then
-      fast = P.fast_write(parts, slow)
+      fast = fast_write(parts, slow)
       parts.methods.write = fast
     end
     return fast(self, ...)
@@ -126,7 +129,9 @@ end
 -- Build the tine module from core and settings (a table, or a function
 -- that builds it when tine.settings is first read), make it the global
 -- `tine` and package.loaded.tine, and route print() to the log at "info".
--- Returns the module.
+-- Returns the module. What it leaves behind refers to the local functions,
+-- never to P, so once it returns nothing holds P and the functions only
+-- it uses (2 KiB of every child's heap).
 function P.install(core, settings, env)
   env = env or _G
   local tine = {}
@@ -135,10 +140,11 @@ function P.install(core, settings, env)
     P.install_fast_write(core.client)
     tine.client = nil
   end
-  tine.settings = P.readonly(settings, "tine.settings")
+  tine.settings = readonly(settings, "tine.settings")
   env.tine = tine
   package.loaded.tine = tine
-  env.print = function(...) core.log("info", P.print_line(...)) end
+  local log = core.log
+  env.print = function(...) log("info", print_line(...)) end
   if core.wait_mark then
     P.wrap_coroutines(env.coroutine or coroutine, core.wait_mark, core.task_threads)
   end
