@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "access_log.h"
@@ -138,8 +139,19 @@ void http_conn_sweep(struct conn *c, double now)
     if (now - hc->idle_since >= limit) conn_close(c, "keep-alive timeout");
 }
 
+/* Has a new connection's first request arrived, unread yet? Its client
+ * has begun it, as far as it can tell. */
+static int first_request_waiting(const struct conn *c)
+{
+    char byte;
+    if (c->http->served > 0) return 0;
+    return bytebuf_len(&c->in) > 0 ||
+           recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 void http_conn_stopping(struct conn *c)
 {
-    if (!c->closing && c->tasks == 0 && !http_reader_busy(c->http->reader))
+    if (!c->closing && c->tasks == 0 && !http_reader_busy(c->http->reader) &&
+        !first_request_waiting(c))
         conn_close(c, "stopping");
 }

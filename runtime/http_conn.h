@@ -29,7 +29,9 @@ size_t http_conn_deliver(struct conn *c, const char *data, size_t len);
 void http_conn_sweep(struct conn *c, double now);
 
 /* The child is stopping: close c now if it is idle between requests; a
- * request under way is answered with Connection: close. */
+ * request under way is answered with Connection: close, and so is a new
+ * connection's first request if its bytes have arrived (accepted just
+ * before the stop, it was not read yet). */
 void http_conn_stopping(struct conn *c);
 
 #endif

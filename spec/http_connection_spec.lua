@@ -15,6 +15,11 @@ Handlers = {
   { "^/204$", function() return 204 end },
   { "^/304$", function() return 304 end },
   { "^/pid$", function() return tostring(tine.pid) end },
+  { "^/block$", function()  -- holds the whole child (no waiting) for 0.5 s
+      local till = os.clock() + 0.5
+      while os.clock() < till do end
+      return "blocked"
+    end },
   { "^/recycle$", function() tine.recycle(); tine.sleep(0.2); return "recycling" end },
 }
 function HttpRequest(req) return "path " .. req.path end
@@ -287,6 +292,25 @@ describe("HTTP in a stopping child", function()
     assert.equal("slept", r.body)
     assert.equal("close", r.headers.connection)
     assert.is_true(H.closed(busy))
+  end)
+
+  it("on TERM, answers the first request of a connection accepted just before, still unread", function()
+    local server = start()
+    local blocker = H.connect(server)
+    assert(H.send(blocker, H.get("/block")))
+    H.sleep(0.15)  -- the child is held: what follows waits for its loop
+    local c = H.connect(server)
+    assert(H.send(c, H.get("/a")))
+    H.sleep(0.1)
+    -- the stop comes after the connection and its request, so the child
+    -- accepts the connection, then learns of the stop, then reads
+    T.signal(server.pid, "TERM")
+    expect(200, H.read_response(blocker))
+    local r = H.read_response(c)
+    expect(200, r)
+    assert.equal("path /a", r.body)
+    assert.equal("close", r.headers.connection)
+    assert.is_true(H.closed(c))
   end)
 
   it("on TERM, accepts no new request", function()
