@@ -20,6 +20,7 @@
 #include "log.h"
 #include "master_int.h"
 #include "pidfile.h"
+#include "rseq.h"
 #include "tine_err.h"
 
 #define MIN_SCOREBOARD_SLOTS 256
@@ -293,6 +294,8 @@ int master_run(struct settings *s, const char *script, const struct cli *cli)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (rseq_unregister() < 0)  /* costs each child 4 KiB, nothing more */
+        log_debug("cannot unregister the rseq area: %s", strerror(errno));
     srandom((unsigned)getpid() ^ (unsigned)clock_now());
     raise_fd_limit();
     if (open_listeners(&m) == 0 && open_tls(&m) == 0 && detach(&m) == 0)
