@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -369,55 +370,74 @@ static void init_child(struct child *ch, const struct child_start *st)
         st->jitter_draw);
 }
 
-int child_main(const struct child_start *st)
+/* Start the child (its script, its events, ChildStart) and serve until
+ * it stops; returns its exit status. A start failure goes into err
+ * (TINE_ERR_MAX bytes) and to the master. */
+static int run_child(struct child *ch, const struct child_start *st, char *err)
 {
-    struct child ch;
-    char err[TINE_ERR_MAX] = "";
-    init_child(&ch, st);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
     struct privs privs;
     size_t script_len;
     char *script_text = host_read_script(st->script, &script_len, err,
-                                         sizeof(err));
-    if (!script_text) return fail_start(&ch, err);
-    if (privs_resolve(ch.s->user, ch.s->group, &privs, err, sizeof(err)) < 0 ||
-        privs_drop(&privs, err, sizeof(err)) < 0) {
+                                         TINE_ERR_MAX);
+    if (!script_text) return fail_start(ch, err);
+    if (privs_resolve(ch->s->user, ch->s->group, &privs, err,
+                      TINE_ERR_MAX) < 0 ||
+        privs_drop(&privs, err, TINE_ERR_MAX) < 0) {
         free(script_text);
-        return fail_start(&ch, err);
+        return fail_start(ch, err);
     }
-    if (access_build("Allow", &ch.s->allow, &ch.allow, err, sizeof(err)) < 0 ||
-        access_build("Deny", &ch.s->deny, &ch.deny, err, sizeof(err)) < 0 ||
-        build_trusted(&ch, err, sizeof(err)) < 0 ||
-        !(ch.base = event_base_new())) {
-        if (!ch.base && !err[0])
-            snprintf(err, sizeof(err), "event_base_new() failed: %s",
+    if (access_build("Allow", &ch->s->allow, &ch->allow, err, TINE_ERR_MAX) < 0 ||
+        access_build("Deny", &ch->s->deny, &ch->deny, err, TINE_ERR_MAX) < 0 ||
+        build_trusted(ch, err, TINE_ERR_MAX) < 0 ||
+        !(ch->base = event_base_new())) {
+        if (!ch->base && !err[0])
+            snprintf(err, TINE_ERR_MAX, "event_base_new() failed: %s",
                      strerror(errno));
         free(script_text);
-        return fail_start(&ch, err);
+        return fail_start(ch, err);
     }
-    struct host_env env = {&ch, ch.base, ch.s, ch.slot, st->master_pid,
+    struct host_env env = {ch, ch->base, ch->s, ch->slot, st->master_pid,
                            st->generation, st->slot_index, script_text,
                            script_len, st->zones};
-    ch.host = host_open(st->script, &env, err, sizeof(err));
+    ch->host = host_open(st->script, &env, err, TINE_ERR_MAX);
     free(script_text);
-    if (ch.host)
-        ch.conns = conn_set_new(ch.base, ch.host, ch.s, child_on_conns_changed, &ch);
-    if (ch.conns) {
-        ch.conns->allow = &ch.allow;
-        ch.conns->deny = &ch.deny;
+    if (ch->host)
+        ch->conns = conn_set_new(ch->base, ch->host, ch->s,
+                                 child_on_conns_changed, ch);
+    if (ch->conns) {
+        ch->conns->allow = &ch->allow;
+        ch->conns->deny = &ch->deny;
     }
-    if (!ch.host) {
-        ch.exit_code = fail_start(&ch, err);
-    } else if (!ch.conns || setup_events(&ch, st) < 0) {
-        snprintf(err, sizeof(err), "cannot set up the event loop: %s",
+    if (!ch->host) {
+        ch->exit_code = fail_start(ch, err);
+    } else if (!ch->conns || setup_events(ch, st) < 0) {
+        snprintf(err, TINE_ERR_MAX, "cannot set up the event loop: %s",
                  strerror(errno));
-        ch.exit_code = fail_start(&ch, err);
-    } else if (start_script(&ch, err, sizeof(err)) < 0) {
-        ch.exit_code = fail_start(&ch, err);
+        ch->exit_code = fail_start(ch, err);
+    } else if (start_script(ch, err, TINE_ERR_MAX) < 0) {
+        ch->exit_code = fail_start(ch, err);
     }
-    if (ch.exit_code == 0 && !ch.finished) event_base_dispatch(ch.base);
-    int code = ch.exit_code;
+    if (ch->exit_code == 0 && !ch->finished) event_base_dispatch(ch->base);
+    return ch->exit_code;
+}
+
+int child_main(const struct child_start *st)
+{
+    struct child ch;
+    init_child(&ch, st);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != st->master_pid) return CHILD_EXIT_ORPHANED;
+    /* The start's error text, in a mapping of its own: no memory unless an
+     * error is written. On this stack it would put the script's loading
+     * and every frame under it 4 KiB deeper: a page more in every child. */
+    char *err = mmap(NULL, TINE_ERR_MAX, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (err == MAP_FAILED) {
+        log_error("cannot map the start's error text: %s", strerror(errno));
+        return 1;
+    }
+    int code = run_child(&ch, st, err);
     teardown(&ch);
+    munmap(err, TINE_ERR_MAX);
     return code;
 }
