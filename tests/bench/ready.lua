@@ -18,6 +18,7 @@ function ChildStart()
     ffi.C.gettimeofday(tv, nil)
     local f = io.open(ready_file, "a")
     if f then
+      f:setvbuf("no")  -- no 4 KiB stdio buffer in the child being measured
       f:write(string.format("ready %d %d%06d\n", tine.pid,
                             tonumber(tv.tv_sec), tonumber(tv.tv_usec)))
       f:close()
