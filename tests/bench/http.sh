@@ -23,7 +23,8 @@
 # most any HTTP layer in tine could reach against nginx here.
 #
 # Environment: ROUNDS (3), DURATION (5), WARMUP (1), CONNS (50),
-# WORKERS (2), THREADS (2), ROUTES ("hello user json"), CEILING (1; 0:
+# WORKERS (2), THREADS (2), SERVER_CPUS and WRK_CPUS (taskset CPU
+# lists; unset: any CPU), ROUTES ("hello user json"), CEILING (1; 0:
 # no ceiling side; none with TLS either); TLS=ecdsa or
 # TLS=rsa: both sides serve HTTPS with the same fresh self-signed pair
 # (ECDSA P-256 or RSA 2048), so "close" measures full handshakes. Needs
@@ -103,6 +104,17 @@ if [ "${CEILING:-1}" = 1 ] && [ -z "${TLS:-}" ] && [ $TINE_OK = 1 ]; then
     echo "the ceiling does not answer ($why); left out"
     stop_pid "$CEILING_PID"
   fi
+fi
+# SERVER_CPUS: every server process (masters, workers, children) on those
+# CPUs only; with WRK_CPUS (lib.sh) apart, the client no longer competes
+# with the servers for a core.
+if [ -n "${SERVER_CPUS:-}" ]; then
+  for pid in "$NGINX_PID" ${TINE_PID:-} ${CEILING_PID:-}; do
+    for p in "$pid" $(children_of "$pid"); do
+      taskset -a -p -c "$SERVER_CPUS" "$p" >/dev/null
+    done
+  done
+  echo "servers on CPU(s) $SERVER_CPUS, wrk on ${WRK_CPUS:-any}"
 fi
 echo
 

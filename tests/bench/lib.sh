@@ -276,18 +276,20 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 # One wrk run of URL (THREADS threads, CONNS connections, DURATION s)
 # after WARMUP s of unmeasured load; prints "rps p99_ms errors" (errors:
 # socket errors plus non-2xx answers; -1 if wrk gave no result); wrk's
-# output in WORK/TAG.wrk. With CPU_PIDS set (the server's processes) a
+# output in WORK/TAG.wrk; with WRK_CPUS set, wrk runs on those CPUs only
+# (taskset -c). With CPU_PIDS set (the server's processes) a
 # fourth field: their CPU microseconds per request over the measured run.
 # usage: wrk_result URL TAG [wrk flags...]
 wrk_result() {
-  local url=$1 out=$WORK/$2.wrk c0=0 c1=0
+  local url=$1 out=$WORK/$2.wrk c0=0 c1=0 pin=()
   shift 2
+  [ -n "${WRK_CPUS:-}" ] && pin=(taskset -c "$WRK_CPUS")
   if [ "$WARMUP" != 0 ]; then
-    timeout $((${WARMUP%.*} + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+    timeout $((${WARMUP%.*} + 30)) "${pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
   fi
   [ -n "${CPU_PIDS:-}" ] && c0=$(cpu_ticks $CPU_PIDS)
   timeout $((${DURATION%.*} + 30)) \
-    wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 || true
+    "${pin[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$@" "$url" >"$out" 2>&1 || true
   [ -n "${CPU_PIDS:-}" ] && c1=$(cpu_ticks $CPU_PIDS)
   awk -v cpu="${CPU_PIDS:+$(( (c1 - c0) * TICK_US ))}" -v secs="$DURATION" '
        function ms(v) { u = v; sub(/^[0-9.]+/, "", u); v += 0
